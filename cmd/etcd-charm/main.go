@@ -1,0 +1,63 @@
+// Command etcd-charm is the etcd charm's one binary. Packed as `dispatch`, Juju runs it for every hook and
+// action. Installed on the machine it is also etcd itself, etcdctl and etcdutl, chosen by the name it was run
+// under or by its first argument, so the charm ships the exact etcd it operates and needs no snap store.
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"go.etcd.io/etcd/etcdctl/v3/ctlv3"
+	"go.etcd.io/etcd/etcdutl/v3/etcdutl"
+	"go.etcd.io/etcd/pkg/v3/cobrautl"
+	"go.etcd.io/etcd/server/v3/etcdmain"
+
+	"github.com/etcd-charm/etcd/internal/charm"
+)
+
+func main() {
+	tool, args := selectTool(os.Args)
+	switch tool {
+	case "etcd":
+		etcdmain.Main(args)
+	case "etcdctl":
+		os.Args = args
+		ctlv3.MustStart()
+	case "etcdutl":
+		os.Args = args
+		if err := etcdutlCommand().Execute(); err != nil {
+			cobrautl.ExitWithError(cobrautl.ExitError, err)
+		}
+	default:
+		os.Exit(charm.Main())
+	}
+}
+
+// selectTool picks the personality: a first argument naming a tool wins over the program name, so the one
+// installed file serves `etcd etcdctl get k` as well as an `etcdctl` symlink.
+func selectTool(argv []string) (string, []string) {
+	if len(argv) > 1 {
+		switch argv[1] {
+		case "etcd", "etcdctl", "etcdutl":
+			return argv[1], argv[1:]
+		}
+	}
+	return filepath.Base(argv[0]), argv
+}
+
+// etcdutlCommand assembles etcdutl's commands under a root command; etcd ships that root only in its own
+// main package, which cannot be imported.
+func etcdutlCommand() *cobra.Command {
+	root := &cobra.Command{Use: "etcdutl", Short: "An administrative command line tool for etcd3."}
+	root.PersistentFlags().StringVarP(&etcdutl.OutputFormat, "write-out", "w", "simple",
+		"set the output format (fields, json, protobuf, simple, table)")
+	root.AddCommand(
+		etcdutl.NewDefragCommand(),
+		etcdutl.NewSnapshotCommand(),
+		etcdutl.NewHashKVCommand(),
+		etcdutl.NewVersionCommand(),
+		etcdutl.NewMigrateCommand(),
+	)
+	return root
+}

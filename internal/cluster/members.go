@@ -1,0 +1,154 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"go.etcd.io/etcd/api/v3/etcdserverpb"
+)
+
+// Member is one etcd cluster member as the membership list records it.
+type Member struct {
+	ID         uint64
+	Name       string // empty until the member has started and published itself
+	PeerURLs   []string
+	ClientURLs []string // empty until the member has started
+	IsLearner  bool
+}
+
+// IDString is the member ID the way etcdctl and etcd's logs print it.
+func (m Member) IDString() string { return strconv.FormatUint(m.ID, 16) }
+
+// Started reports whether the member has started and published its name and
+// client URLs; an added member stays unstarted until its process joins.
+func (m Member) Started() bool { return m.Name != "" }
+
+func memberFromPB(m *etcdserverpb.Member) Member {
+	return Member{
+		ID:         m.ID,
+		Name:       m.Name,
+		PeerURLs:   slices.Clone(m.PeerURLs),
+		ClientURLs: slices.Clone(m.ClientURLs),
+		IsLearner:  m.IsLearner,
+	}
+}
+
+func membersFromPB(ms []*etcdserverpb.Member) []Member {
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, memberFromPB(m))
+	}
+	return out
+}
+
+// Members lists the cluster's members (a linearizable read, so it reflects
+// every committed membership change).
+func (c *Client) Members(ctx context.Context) ([]Member, error) {
+	resp, err := c.cli.MemberList(ctx)
+	if err != nil {
+		return nil, wrap("list etcd members", err)
+	}
+	return membersFromPB(resp.Members), nil
+}
+
+// Member returns the member with the given ID, or ErrMemberNotFound.
+func (c *Client) Member(ctx context.Context, id uint64) (Member, error) {
+	ms, err := c.Members(ctx)
+	if err != nil {
+		return Member{}, err
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return Member{}, &Error{Op: "find etcd member " + strconv.FormatUint(id, 16), Kind: ErrMemberNotFound, Err: ErrMemberNotFound}
+}
+
+// AddLearner registers a new learner with the given peer URLs and returns it
+// with the membership list after the add (what the new member needs for its
+// initial-cluster). It retries, until ctx ends, while etcd refuses adds for
+// the 5 s after a membership change or restart.
+//
+// It is idempotent: if a member with exactly these peer URLs is already
+// registered (an earlier attempt that timed out but was applied, or a
+// re-run hook), that member is returned instead of an error. The caller can
+// tell from IsLearner whether it has been promoted since.
+func (c *Client) AddLearner(ctx context.Context, peerURLs []string) (Member, []Member, error) {
+	op := fmt.Sprintf("add etcd learner %v", peerURLs)
+	if len(peerURLs) == 0 {
+		return Member{}, nil, fmt.Errorf("%s: no peer URLs given", op)
+	}
+	var added Member
+	var members []Member
+	err := retry(ctx, IsTransient, func(ctx context.Context) error {
+		resp, err := c.cli.MemberAddAsLearner(ctx, peerURLs)
+		if err == nil {
+			added, members = memberFromPB(resp.Member), membersFromPB(resp.Members)
+			return nil
+		}
+		if k := kindOf(err); k != ErrPeerURLExists && k != ErrTooManyLearners {
+			return err
+		}
+		// Either refusal may mean the member is ours already.
+		existing, all, lerr := c.memberWithPeerURLs(ctx, peerURLs)
+		if lerr != nil {
+			return errors.Join(err, lerr)
+		}
+		if existing == nil {
+			return err
+		}
+		added, members = *existing, all
+		return nil
+	})
+	if err != nil {
+		return Member{}, nil, wrap(op, err)
+	}
+	return added, members, nil
+}
+
+func (c *Client) memberWithPeerURLs(ctx context.Context, peerURLs []string) (*Member, []Member, error) {
+	ms, err := c.Members(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	want := slices.Sorted(slices.Values(peerURLs))
+	for _, m := range ms {
+		if slices.Equal(slices.Sorted(slices.Values(m.PeerURLs)), want) {
+			return &m, ms, nil
+		}
+	}
+	return nil, ms, nil
+}
+
+// Promote makes learner id a voting member. etcd refuses until the learner's
+// log is within 90% of the leader's, so this retries until ctx ends.
+// Promoting a member that already votes is not an error.
+func (c *Client) Promote(ctx context.Context, id uint64) error {
+	err := retry(ctx, IsTransient, func(ctx context.Context) error {
+		_, err := c.cli.MemberPromote(ctx, id)
+		if kindOf(err) == ErrNotLearner {
+			return nil
+		}
+		return err
+	})
+	return wrap("promote etcd member "+strconv.FormatUint(id, 16), err)
+}
+
+// Remove takes member id out of the cluster; the removed member stops
+// itself and its data dir can never rejoin. Move leadership away first (see
+// MoveLeader) to avoid an election stall. Removing a member that is already
+// gone is not an error. Transient refusals are retried until ctx ends.
+func (c *Client) Remove(ctx context.Context, id uint64) error {
+	err := retry(ctx, IsTransient, func(ctx context.Context) error {
+		_, err := c.cli.MemberRemove(ctx, id)
+		if kindOf(err) == ErrMemberNotFound {
+			return nil
+		}
+		return err
+	})
+	return wrap("remove etcd member "+strconv.FormatUint(id, 16), err)
+}
