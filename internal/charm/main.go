@@ -1,8 +1,13 @@
-// Package charm is the etcd charm: it reads the model through goops, decides what the member and the cluster
-// should look like, and acts.
+// Package charm is the etcd charm: it reads the model through goops, decides what this member and the
+// cluster should look like, and acts. Every hook runs the same reconcile; only the hooks whose meaning Juju
+// defines differently (a unit leaving, stop, remove, actions) take their own path.
 package charm
 
 import (
+	"fmt"
+	"os"
+	"time"
+
 	"github.com/gruyaume/goops"
 )
 
@@ -10,7 +15,82 @@ import (
 func Main() int {
 	if err := Dispatch(); err != nil {
 		goops.LogErrorf("%v", err)
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// Dispatch runs the hook or action named by the environment.
+func Dispatch() error {
+	env := goops.ReadEnv()
+	c, err := load(env)
+	if err != nil {
+		return err
+	}
+	if env.ActionName != "" {
+		return c.runAction(env.ActionName)
+	}
+	switch {
+	case env.HookName == peerEndpoint+"-relation-departed" && c.getenv("JUJU_DEPARTING_UNIT") == c.unit:
+		return c.leave()
+	case env.HookName == "stop":
+		return c.stop()
+	case env.HookName == "remove":
+		return nil
+	}
+	return c.reconcile()
+}
+
+// load gathers the facts every path needs: who we are, the configuration, the peer relation, our address
+// and where the workload's files live.
+func load(env goops.Environment) (*unitContext, error) {
+	c := &unitContext{
+		env:  env,
+		unit: env.UnitName,
+		hook: env.HookName,
+		now:  time.Now(),
+		root: rootDir(),
+	}
+	var err error
+	if c.leader, err = goops.IsLeader(); err != nil {
+		return nil, fmt.Errorf("checking leadership: %w", err)
+	}
+	if c.cfg, err = readConfig(); err != nil {
+		return nil, err
+	}
+	if c.peers, err = readPeers(c.unit); err != nil {
+		return nil, err
+	}
+	if c.address, err = unitAddress(); err != nil {
+		return nil, err
+	}
+	c.paths, err = workloadPaths(c.root)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rootDir is where the workload's files live: "/" under Juju. The local model gives each unit its own root
+// so that several units share one machine; that changes paths, never decisions.
+func rootDir() string {
+	if r := goops.GetEnvGetter().Get("LOCALJUJU_ROOT"); r != "" {
+		return r
+	}
+	return "/"
+}
+
+func (c *unitContext) getenv(name string) string { return goops.GetEnvGetter().Get(name) }
+
+func unitAddress() (string, error) {
+	nw, err := goops.GetNetwork(peerEndpoint)
+	if err == nil && len(nw.IngressAddresses) > 0 {
+		return nw.IngressAddresses[0], nil
+	}
+	addr, aerr := goops.GetUnitPrivateAddress()
+	if aerr != nil {
+		return "", fmt.Errorf("finding this unit's address: %w", aerr)
+	}
+	return addr, nil
 }

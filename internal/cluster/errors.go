@@ -38,6 +38,10 @@ var (
 	ErrAuthFailed = errors.New("etcd authentication failed")
 	// ErrAuthNotEnabled: the operation needs auth to be enabled.
 	ErrAuthNotEnabled = errors.New("etcd authentication is not enabled")
+	// ErrUserNotFound / ErrRoleNotFound: the named RBAC user or role does
+	// not exist.
+	ErrUserNotFound = errors.New("etcd user not found")
+	ErrRoleNotFound = errors.New("etcd role not found")
 	// ErrNoSpace: the NOSPACE alarm is raised; the cluster only serves reads
 	// and deletes until compact, defrag and disarm.
 	ErrNoSpace = errors.New("etcd database space exceeded (NOSPACE)")
@@ -70,6 +74,8 @@ var kinds = []struct {
 	{[]error{rpctypes.ErrPermissionDenied}, ErrPermissionDenied},
 	{[]error{rpctypes.ErrAuthFailed}, ErrAuthFailed},
 	{[]error{rpctypes.ErrAuthNotEnabled}, ErrAuthNotEnabled},
+	{[]error{rpctypes.ErrUserNotFound}, ErrUserNotFound},
+	{[]error{rpctypes.ErrRoleNotFound}, ErrRoleNotFound},
 	{[]error{rpctypes.ErrNoSpace}, ErrNoSpace},
 	{[]error{rpctypes.ErrPeerURLExist}, ErrPeerURLExists},
 	{[]error{rpctypes.ErrCompacted}, ErrCompacted},

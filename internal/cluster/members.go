@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 )
 
 // Member is one etcd cluster member as the membership list records it.
@@ -90,10 +91,12 @@ func (c *Client) AddLearner(ctx context.Context, peerURLs []string) (Member, []M
 			added, members = memberFromPB(resp.Member), membersFromPB(resp.Members)
 			return nil
 		}
-		if k := kindOf(err); k != ErrPeerURLExists && k != ErrTooManyLearners {
+		if k := kindOf(err); k != ErrPeerURLExists && k != ErrTooManyLearners && !isEtcd(err, rpctypes.ErrMemberExist) {
 			return err
 		}
-		// Either refusal may mean the member is ours already.
+		// Each of these refusals may mean the member is ours already (etcd
+		// derives the ID from the peer URLs and the time, so a quick repeat
+		// can even collide on the ID).
 		existing, all, lerr := c.memberWithPeerURLs(ctx, peerURLs)
 		if lerr != nil {
 			return errors.Join(err, lerr)

@@ -1,0 +1,167 @@
+package charm
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/pki"
+)
+
+func (c *unitContext) runAction(name string) error {
+	var err error
+	switch name {
+	case "health":
+		err = c.healthAction()
+	case "package-client-credentials", "generate-client-certificates":
+		err = c.credentialsAction()
+	default:
+		err = fmt.Errorf("unknown action %q", name)
+	}
+	if err != nil {
+		return goops.FailActionf("%v", err)
+	}
+	return nil
+}
+
+// healthAction reports each member and the cluster verdict in etcdctl's words, which scripts written for the
+// classic charm look for ("cluster is healthy").
+func (c *unitContext) healthAction() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if c.peers == nil {
+		return fmt.Errorf("no peer relation yet")
+	}
+	cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	members, err := cli.Members(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster is unavailable: %w", err)
+	}
+	report, err := cli.Health(ctx, memberEndpoints(members))
+	if err != nil {
+		return fmt.Errorf("health check failed: %w", err)
+	}
+	out, results := healthOutput(report)
+	results["output"] = out
+	return goops.SetActionResults(results)
+}
+
+func healthOutput(r cluster.HealthReport) (string, map[string]string) {
+	var b strings.Builder
+	results := map[string]string{}
+	for _, e := range r.Endpoints {
+		id := e.Member.IDString()
+		key := "members." + memberLabel(e.Member)
+		if e.Healthy {
+			fmt.Fprintf(&b, "member %s is healthy: got healthy result from %s\n", id, e.Endpoint)
+			results[key] = "healthy"
+		} else {
+			fmt.Fprintf(&b, "member %s is unhealthy: got unhealthy result from %s: %v\n", id, e.Endpoint, e.Err)
+			results[key] = "unhealthy"
+		}
+	}
+	verdict := "healthy"
+	switch {
+	case !r.HasQuorum():
+		verdict = "unavailable"
+	case !r.Healthy() || r.HealthyVoters < r.Voters:
+		verdict = "degraded"
+	}
+	fmt.Fprintf(&b, "cluster is %s\n", verdict)
+	results["cluster"] = verdict
+	results["healthy-voters"] = fmt.Sprint(r.HealthyVoters)
+	results["voters"] = fmt.Sprint(r.Voters)
+	return b.String(), results
+}
+
+// credentialsAction issues a fresh admin certificate and packs it the way the classic charm did, so existing
+// instructions (`juju scp etcd/0:etcd_credentials.tar.gz .`) keep working.
+func (c *unitContext) credentialsAction() error {
+	if c.peers == nil || c.peers.App[keyCASecret] == "" {
+		return fmt.Errorf("the cluster CA does not exist yet; wait for the units to become active")
+	}
+	ca, err := c.ensureCA()
+	if err != nil {
+		return err
+	}
+	kp, err := pki.IssueClient(ca, rootUser, pki.ClientLifetime)
+	if err != nil {
+		return fmt.Errorf("issuing a client certificate: %w", err)
+	}
+	endpoints := c.voterEndpoints(true)
+	if len(endpoints) == 0 {
+		endpoints = []string{c.clientURL()}
+	}
+	archive, err := credentialsTarball(kp, ca.CertPEM, endpoints)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(c.paths.credentialsDir, "etcd_credentials.tar.gz")
+	if _, err := writeFileAtomic(path, archive, 0o600); err != nil {
+		return err
+	}
+	return goops.SetActionResults(map[string]string{
+		"path":         path,
+		"copy-command": fmt.Sprintf("juju scp %s:%s .", c.unit, path),
+		"endpoints":    strings.Join(endpoints, ","),
+	})
+}
+
+func credentialsTarball(kp pki.KeyPair, caPEM []byte, endpoints []string) ([]byte, error) {
+	readme := fmt.Sprintf(`etcd client credentials (admin: CN root)
+
+Unpack next to where you run etcdctl, then:
+
+  export ETCDCTL_API=3
+  export ETCDCTL_CACERT=$(pwd)/etcd_credentials/ca.crt
+  export ETCDCTL_CERT=$(pwd)/etcd_credentials/client.crt
+  export ETCDCTL_KEY=$(pwd)/etcd_credentials/client.key
+  export ETCDCTL_ENDPOINTS=%s
+  etcdctl member list
+
+The certificate authenticates as etcd's root user: keep client.key secret. It expires after %d days;
+run the package-client-credentials action again for a fresh one.
+`, strings.Join(endpoints, ","), int(pki.ClientLifetime.Hours()/24))
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	now := time.Now()
+	if err := tw.WriteHeader(&tar.Header{Name: "etcd_credentials/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: now}); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+		mode int64
+	}{
+		{"client.crt", kp.CertPEM, 0o644}, {"client.key", kp.KeyPEM, 0o600},
+		{"ca.crt", caPEM, 0o644}, {"README.txt", []byte(readme), 0o644},
+	} {
+		hdr := &tar.Header{Name: "etcd_credentials/" + f.name, Mode: f.mode, Size: int64(len(f.data)), ModTime: now}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, fmt.Errorf("packing %s: %w", f.name, err)
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return nil, fmt.Errorf("packing %s: %w", f.name, err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

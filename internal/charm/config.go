@@ -1,0 +1,171 @@
+package charm
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/etcd"
+)
+
+// Config is the charm's configuration as Juju hands it over (names from the classic charm, so bundles
+// written for it deploy unchanged).
+type Config struct {
+	Port                    int    `json:"port"`
+	ManagementPort          int    `json:"management_port"`
+	HeartbeatInterval       int    `json:"heartbeat_interval"`
+	ElectionTimeout         int    `json:"election_timeout"`
+	SnapshotCount           string `json:"snapshot_count"`
+	TLSCipherSuites         string `json:"tls_cipher_suites"`
+	BindToAllInterfaces     bool   `json:"bind_to_all_interfaces"`
+	BindWithInsecureHTTP    bool   `json:"bind_with_insecure_http"`
+	QuotaBackendBytes       int64  `json:"quota_backend_bytes"`
+	AutoCompactionMode      string `json:"auto_compaction_mode"`
+	AutoCompactionRetention string `json:"auto_compaction_retention"`
+	TLSExtraSANs            string `json:"tls_extra_sans"`
+}
+
+// Problem is one invalid option: what is wrong and how to fix it, shown to the operator as blocked status.
+type Problem struct {
+	Option string
+	Reason string
+}
+
+func (p Problem) String() string { return p.Option + ": " + p.Reason }
+
+const (
+	minQuota = 100 << 20
+	maxQuota = 8 << 30
+)
+
+func readConfig() (Config, error) {
+	var cfg Config
+	if err := goops.GetConfig(&cfg); err != nil {
+		return cfg, fmt.Errorf("reading config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Validate reports every invalid option at once, so one fix round is enough. bootstrappedPeerPort is the peer
+// port the running cluster was formed with (0 before bootstrap): peer URLs are in every member's raft state,
+// so changing the port would cut the member off.
+func (c Config) Validate(bootstrappedPeerPort int) []Problem {
+	var ps []Problem
+	bad := func(opt, format string, args ...any) {
+		ps = append(ps, Problem{Option: opt, Reason: fmt.Sprintf(format, args...)})
+	}
+	validPort := func(opt string, v int) bool {
+		if v < 1 || v > 65535 {
+			bad(opt, "%d is not a TCP port; use 1-65535", v)
+			return false
+		}
+		return true
+	}
+	if validPort("port", c.Port) && validPort("management_port", c.ManagementPort) && c.Port == c.ManagementPort {
+		bad("management_port", "equals port (%d); client and peer listeners need different ports", c.Port)
+	}
+	if c.BindWithInsecureHTTP && (c.Port == insecurePort || c.ManagementPort == insecurePort) {
+		bad("bind_with_insecure_http", "the plain HTTP listener uses port %d, which port or management_port already takes", insecurePort)
+	}
+	if bootstrappedPeerPort != 0 && c.ManagementPort != bootstrappedPeerPort {
+		bad("management_port", "the cluster was formed with peer port %d and members cannot move; set it back to %d",
+			bootstrappedPeerPort, bootstrappedPeerPort)
+	}
+	if c.HeartbeatInterval < 10 || c.HeartbeatInterval > 5000 {
+		bad("heartbeat_interval", "%d ms is outside 10-5000", c.HeartbeatInterval)
+	} else if c.ElectionTimeout < 5*c.HeartbeatInterval {
+		bad("election_timeout", "%d ms is under 5 x heartbeat_interval (%d ms); use at least %d",
+			c.ElectionTimeout, c.HeartbeatInterval, 5*c.HeartbeatInterval)
+	}
+	if c.ElectionTimeout > 50000 {
+		bad("election_timeout", "%d ms is over etcd's limit of 50000", c.ElectionTimeout)
+	}
+	if _, err := c.snapshotCount(); err != nil {
+		bad("snapshot_count", "%v; use \"auto\" or a positive integer", err)
+	}
+	if suites := c.cipherSuites(); len(suites) > 0 {
+		if err := etcd.ValidateCipherSuites(suites); err != nil {
+			bad("tls_cipher_suites", "%v", err)
+		}
+	}
+	if q := c.QuotaBackendBytes; q != 0 && (q < minQuota || q > maxQuota) {
+		bad("quota_backend_bytes", "%d is outside %d (100 MiB) to %d (8 GiB); 0 keeps etcd's default", q, minQuota, maxQuota)
+	}
+	switch c.AutoCompactionMode {
+	case "":
+	case "periodic":
+		if d, err := parseRetention(c.AutoCompactionRetention); err != nil || d <= 0 {
+			bad("auto_compaction_retention", "%q is not a positive duration for periodic mode (e.g. 1h, 30m)", c.AutoCompactionRetention)
+		}
+	case "revision":
+		if n, err := strconv.ParseInt(c.AutoCompactionRetention, 10, 64); err != nil || n <= 0 {
+			bad("auto_compaction_retention", "%q is not a positive revision count for revision mode", c.AutoCompactionRetention)
+		}
+	default:
+		bad("auto_compaction_mode", "%q is neither periodic nor revision (empty turns compaction off)", c.AutoCompactionMode)
+	}
+	for _, san := range c.extraSANs() {
+		if net.ParseIP(san) == nil && !validDNSName(san) {
+			bad("tls_extra_sans", "%q is neither an IP address nor a DNS name", san)
+		}
+	}
+	return ps
+}
+
+// snapshotCount is 0 for "auto": etcd's own default.
+func (c Config) snapshotCount() (uint64, error) {
+	s := strings.TrimSpace(c.SnapshotCount)
+	if s == "" || s == "auto" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("%q is not a positive integer", s)
+	}
+	return n, nil
+}
+
+func (c Config) cipherSuites() []string { return splitList(c.TLSCipherSuites) }
+func (c Config) extraSANs() []string    { return splitList(c.TLSExtraSANs) }
+
+// parseRetention accepts what etcd accepts for periodic retention: a Go duration, or a bare number of hours.
+func parseRetention(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func validDNSName(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// insecurePort is where bind_with_insecure_http listens (127.0.0.1 only), as the classic charm did.
+const insecurePort = 4001

@@ -1,0 +1,33 @@
+package charm
+
+import (
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/gruyaume/goops"
+)
+
+// unitContext is one hook's facts about this unit and the model.
+type unitContext struct {
+	env     goops.Environment
+	unit    string
+	hook    string
+	leader  bool
+	now     time.Time
+	root    string
+	cfg     Config
+	peers   *peerRelation
+	address string
+	paths   paths
+}
+
+func (c *unitContext) peerURL() string {
+	return "https://" + net.JoinHostPort(c.address, strconv.Itoa(c.cfg.ManagementPort))
+}
+
+func (c *unitContext) clientURL() string {
+	return "https://" + net.JoinHostPort(c.address, strconv.Itoa(c.cfg.Port))
+}
+
+func (c *unitContext) memberName() string { return memberName(c.unit) }

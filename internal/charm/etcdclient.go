@@ -1,0 +1,55 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+)
+
+// dial connects as the charm's own admin identity: the unit's client certificate with CN root.
+func (c *unitContext) dial(ctx context.Context, endpoints []string) (*cluster.Client, error) {
+	cert, err1 := os.ReadFile(c.paths.clientCert)
+	key, err2 := os.ReadFile(c.paths.clientKey)
+	ca, err3 := os.ReadFile(c.paths.caCert)
+	if err := firstErr(err1, err2, err3); err != nil {
+		return nil, fmt.Errorf("reading the charm's client credentials: %w", err)
+	}
+	return cluster.Dial(ctx, cluster.Options{Endpoints: endpoints, CertPEM: cert, KeyPEM: key, CAPEM: ca})
+}
+
+// voterEndpoints are the client URLs of units that say they are voting members, this unit included when it is.
+func (c *unitContext) voterEndpoints(includeSelf bool) []string {
+	var eps []string
+	if includeSelf && c.peers.Self[keyMemberState] == stateVoter {
+		eps = append(eps, c.clientURL())
+	}
+	for _, u := range c.peers.unitNames() {
+		bag := c.peers.Units[u]
+		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" {
+			eps = append(eps, bag[keyClientURL])
+		}
+	}
+	return eps
+}
+
+// memberEndpoints are the client URLs of every started member, from etcd's own membership list.
+func memberEndpoints(members []cluster.Member) []string {
+	var eps []string
+	for _, m := range members {
+		eps = append(eps, m.ClientURLs...)
+	}
+	slices.Sort(eps)
+	return slices.Compact(eps)
+}
+
+func findByPeerURL(members []cluster.Member, peerURL string) (cluster.Member, bool) {
+	for _, m := range members {
+		if slices.Contains(m.PeerURLs, peerURL) {
+			return m, true
+		}
+	}
+	return cluster.Member{}, false
+}

@@ -1,0 +1,286 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
+)
+
+// Bounds on how long one hook waits for etcd. Hooks block the unit's queue, so waits are bounded; what is not
+// done by then is picked up by the next hook (update-status at the latest).
+const (
+	startTimeout   = 60 * time.Second
+	joinTimeout    = 45 * time.Second
+	promoteTimeout = 90 * time.Second
+)
+
+// errWaiting means the unit cannot progress in this hook for a reason another unit or time will resolve;
+// it is reported as waiting status, not as a hook failure.
+type errWaiting struct{ msg string }
+
+func (e errWaiting) Error() string { return e.msg }
+
+func waiting(format string, args ...any) error { return errWaiting{fmt.Sprintf(format, args...)} }
+
+// ensureMember brings this unit to a running member: bootstrap as the seed, join as a learner, or keep the
+// existing member running with the current configuration.
+func (c *unitContext) ensureMember() error {
+	b, err := c.loadBootstrap()
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		if b, err = c.recoverBootstrap(); err != nil {
+			return err
+		}
+	}
+	if b == nil {
+		if c.isSeed() {
+			return c.bootstrap()
+		}
+		return c.join()
+	}
+	changed, err := c.writeWorkloadFiles(*b)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !serviceActive():
+		if err := c.startService(); err != nil {
+			return err
+		}
+	case changed:
+		if err := c.rollingRestart(); err != nil {
+			return err
+		}
+	}
+	if c.peers.Self[keyMemberState] != stateVoter {
+		return c.promoteSelf()
+	}
+	return nil
+}
+
+// isSeed: the unit named at bootstrap starts the cluster alone, before anything else exists.
+func (c *unitContext) isSeed() bool {
+	return c.peers.App[keySeed] == c.unit && c.peers.App[keyClusterID] == ""
+}
+
+// recoverBootstrap handles a data dir without stored bootstrap state: a hook that started etcd and then
+// failed (state is only committed on success), or storage from elsewhere. Data of our own cluster is kept;
+// data of another cluster is refused, never overwritten.
+func (c *unitContext) recoverBootstrap() (*bootstrapState, error) {
+	if c.dataDirEmpty() {
+		return nil, nil
+	}
+	_, clusterID, err := etcd.DataDirIdentity(c.paths.dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("reading the identity of data dir %s: %w", c.paths.dataDir, err)
+	}
+	want := c.peers.App[keyClusterID]
+	switch {
+	case want != "" && want == strconv.FormatUint(clusterID, 16):
+		return &bootstrapState{State: etcd.ClusterStateExisting, Token: c.peers.App[keyClusterToken],
+			InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}}}, nil
+	case want == "" && c.isSeed():
+		return &bootstrapState{State: etcd.ClusterStateNew, Token: c.peers.App[keyClusterToken],
+			InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}}}, nil
+	}
+	return nil, blocked("data dir %s belongs to another etcd cluster (%x); move it away or attach empty storage",
+		c.paths.dataDir, clusterID)
+}
+
+// bootstrap starts the cluster as a single member; everyone else joins it as a learner.
+func (c *unitContext) bootstrap() error {
+	goops.LogInfof("bootstrapping a new etcd cluster as %s", c.memberName())
+	b := bootstrapState{
+		InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}},
+		State:          etcd.ClusterStateNew,
+		Token:          c.peers.App[keyClusterToken],
+	}
+	if err := c.saveBootstrap(b); err != nil {
+		return err
+	}
+	if _, err := c.writeWorkloadFiles(b); err != nil {
+		return err
+	}
+	if err := c.startService(); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	cli, err := c.dial(ctx, []string{c.clientURL()})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	if err := c.enableAuth(ctx, cli); err != nil {
+		return err
+	}
+	return c.peers.setUnit(map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName()})
+}
+
+// enableAuth turns on RBAC with a root user whose password lives only in the root secret. The charm itself
+// authenticates by its client certificate's CN, root.
+func (c *unitContext) enableAuth(ctx context.Context, cli *cluster.Client) error {
+	password, err := c.rootPassword()
+	if err != nil {
+		return err
+	}
+	if err := retryTransient(ctx, func() error { return cli.EnableAuth(ctx, password) }); err != nil {
+		return fmt.Errorf("enabling etcd authentication: %w", err)
+	}
+	return nil
+}
+
+// join registers this unit as a learner through a running member and starts it; promotion follows once it
+// has caught up.
+func (c *unitContext) join() error {
+	endpoints := c.voterEndpoints(false)
+	if len(endpoints) == 0 {
+		return waiting("waiting for a running member to join through")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
+	defer cancel()
+	cli, err := c.dial(ctx, endpoints)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	members, err := cli.Members(ctx)
+	if err != nil {
+		return waiting("cannot list members to join: %v", err)
+	}
+	if _, ok := findByPeerURL(members, c.peerURL()); !ok {
+		for _, m := range members {
+			if m.IsLearner {
+				return waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", memberLabel(m))
+			}
+		}
+		goops.LogInfof("adding %s as a learner with peer URL %s", c.memberName(), c.peerURL())
+		_, members, err = cli.AddLearner(ctx, []string{c.peerURL()})
+		switch {
+		case errors.Is(err, cluster.ErrTooManyLearners):
+			return waiting("waiting for another learner to be promoted (etcd takes one learner at a time)")
+		case err != nil && cluster.IsTransient(err):
+			return waiting("etcd refused the learner for now: %v", err)
+		case err != nil:
+			return fmt.Errorf("adding %s as a learner: %w", c.memberName(), err)
+		}
+	}
+	b := bootstrapState{State: etcd.ClusterStateExisting, Token: c.peers.App[keyClusterToken]}
+	for _, m := range members {
+		name := m.Name
+		if name == "" { // the learner just added is us: it has no name until it starts
+			name = c.memberName()
+		}
+		for _, u := range m.PeerURLs {
+			b.InitialCluster = append(b.InitialCluster, etcd.Member{Name: name, PeerURL: u})
+		}
+	}
+	if err := c.saveBootstrap(b); err != nil {
+		return err
+	}
+	if _, err := c.writeWorkloadFiles(b); err != nil {
+		return err
+	}
+	if err := c.startService(); err != nil {
+		return err
+	}
+	if err := c.peers.setUnit(map[string]string{keyMemberState: stateLearner, keyMemberName: c.memberName()}); err != nil {
+		return err
+	}
+	return c.promoteSelf()
+}
+
+// promoteSelf turns this learner into a voter once etcd agrees it has caught up.
+func (c *unitContext) promoteSelf() error {
+	ctx, cancel := context.WithTimeout(context.Background(), promoteTimeout)
+	defer cancel()
+	endpoints := append(c.voterEndpoints(false), c.clientURL())
+	cli, err := c.dial(ctx, endpoints)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	members, err := cli.Members(ctx)
+	if err != nil {
+		return waiting("cannot list members to promote this learner: %v", err)
+	}
+	me, ok := findByPeerURL(members, c.peerURL())
+	if !ok {
+		return blocked("this unit is no longer an etcd member; remove the unit and add a new one")
+	}
+	if me.IsLearner {
+		goops.LogInfof("promoting learner %s", c.memberName())
+		if err := cli.Promote(ctx, me.ID); err != nil {
+			if errors.Is(err, cluster.ErrLearnerNotReady) || cluster.IsTransient(err) || errors.Is(err, context.DeadlineExceeded) {
+				return waiting("learner catching up with the raft leader")
+			}
+			return fmt.Errorf("promoting %s: %w", c.memberName(), err)
+		}
+	}
+	return c.peers.setUnit(map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName()})
+}
+
+// startService enables and starts etcd and waits until the member answers on its client URL.
+func (c *unitContext) startService() error {
+	if err := systemctl("enable", serviceName); err != nil {
+		return err
+	}
+	if err := systemctl("start", serviceName); err != nil {
+		return err
+	}
+	return c.waitServing(startTimeout)
+}
+
+func (c *unitContext) waitServing(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cli, err := c.dial(ctx, []string{c.clientURL()})
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	for {
+		_, err := cli.EndpointStatus(ctx, c.clientURL())
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("etcd did not start serving on %s within %s: %w", c.clientURL(), timeout, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func memberLabel(m cluster.Member) string {
+	if m.Name != "" {
+		return m.Name
+	}
+	return m.IDString()
+}
+
+// retryTransient retries fn while etcd gives transient refusals (a restart, a leader election).
+func retryTransient(ctx context.Context, fn func() error) error {
+	delay := 200 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !cluster.IsTransient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 2*time.Second)
+	}
+}

@@ -1,0 +1,150 @@
+package charm
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gruyaume/goops"
+)
+
+// The peer relation carries the cluster's shared state, so that losing any unit, the Juju leader included,
+// loses nothing: the application bag is written by whichever unit leads, read by all.
+const peerEndpoint = "cluster"
+
+// Application databag keys (leader-written).
+const (
+	keyClusterToken = "cluster-token"  // etcd's initial-cluster-token, fixed at bootstrap
+	keySeed         = "seed"           // the unit that bootstrapped the cluster as a single member
+	keyClusterID    = "cluster-id"     // hex cluster ID once bootstrapped; guards against foreign data dirs
+	keyPeerPort     = "peer-port"      // the peer port the cluster was formed with
+	keyCACert       = "ca-certificate" // the CA certificate (public half only)
+	keyCASecret     = "ca-secret-id"   // application-owned secret holding the CA key
+	keyRootSecret   = "root-secret-id" // application-owned secret holding the root user's password
+	keyCertificates = "certificates"   // JSON: unit name → signed certificates
+	keyAuthEnabled  = "auth-enabled"   // "true" once root exists and auth is on
+)
+
+// Unit databag keys (each unit its own).
+const (
+	keyAddress     = "address"      // the unit's ingress address
+	keyPeerURL     = "peer-url"     // https://address:management_port
+	keyClientURL   = "client-url"   // https://address:port
+	keyMemberCSR   = "member-csr"   // CSR for the member (server+peer) certificate
+	keyClientCSR   = "client-csr"   // CSR for the unit's own root client certificate
+	keyMemberState = "member-state" // "", learner, voter, removed
+	keyMemberName  = "member-name"
+)
+
+// Member states a unit publishes about itself.
+const (
+	stateLearner = "learner"
+	stateVoter   = "voter"
+	stateRemoved = "removed"
+)
+
+// issuedCerts are the certificates the leader signed for one unit.
+type issuedCerts struct {
+	Member string `json:"member"`
+	Client string `json:"client"`
+}
+
+// peerRelation is one hook's view of the peer relation.
+type peerRelation struct {
+	ID    string
+	App   map[string]string
+	Self  map[string]string
+	Units map[string]map[string]string // other units' bags, by unit name
+}
+
+func readPeers(self string) (*peerRelation, error) {
+	ids, err := goops.GetRelationIDs(peerEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s relations: %w", peerEndpoint, err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	p := &peerRelation{ID: ids[0], Units: map[string]map[string]string{}}
+	if p.App, err = goops.GetAppRelationData(p.ID, self); err != nil {
+		return nil, fmt.Errorf("reading peer application data: %w", err)
+	}
+	if p.Self, err = goops.GetUnitRelationData(p.ID, self); err != nil {
+		return nil, fmt.Errorf("reading own peer data: %w", err)
+	}
+	units, err := goops.ListRelationUnits(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("listing peers: %w", err)
+	}
+	for _, u := range units {
+		bag, err := goops.GetUnitRelationData(p.ID, u)
+		if err != nil {
+			return nil, fmt.Errorf("reading peer data of %s: %w", u, err)
+		}
+		p.Units[u] = bag
+	}
+	return p, nil
+}
+
+// unitNames returns the other units, sorted, for deterministic decisions.
+func (p *peerRelation) unitNames() []string {
+	names := make([]string, 0, len(p.Units))
+	for u := range p.Units {
+		names = append(names, u)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (p *peerRelation) certificates() map[string]issuedCerts {
+	out := map[string]issuedCerts{}
+	if raw := p.App[keyCertificates]; raw != "" {
+		_ = json.Unmarshal([]byte(raw), &out) // a malformed value is treated as empty: the leader re-signs
+	}
+	return out
+}
+
+// setUnit writes the changed keys of this unit's bag; unchanged keys are not rewritten so that peers get no
+// needless relation-changed.
+func (p *peerRelation) setUnit(kv map[string]string) error {
+	changed := map[string]string{}
+	for k, v := range kv {
+		if p.Self[k] != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := goops.SetUnitRelationData(p.ID, changed); err != nil {
+		return fmt.Errorf("writing own peer data: %w", err)
+	}
+	for k, v := range changed {
+		p.Self[k] = v
+	}
+	return nil
+}
+
+// setApp writes changed keys of the application bag (leader only).
+func (p *peerRelation) setApp(kv map[string]string) error {
+	changed := map[string]string{}
+	for k, v := range kv {
+		if p.App[k] != v {
+			changed[k] = v
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := goops.SetAppRelationData(p.ID, changed); err != nil {
+		return fmt.Errorf("writing peer application data: %w", err)
+	}
+	for k, v := range changed {
+		p.App[k] = v
+	}
+	return nil
+}
+
+// memberName is etcd's member name for a unit: the unit name with the slash replaced, stable for its life.
+func memberName(unit string) string { return strings.ReplaceAll(unit, "/", "-") }

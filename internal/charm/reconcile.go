@@ -1,0 +1,176 @@
+package charm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+	"go.etcd.io/etcd/api/v3/version"
+)
+
+// errBlocked means a person has to act; the message says what to do.
+type errBlocked struct{ msg string }
+
+func (e errBlocked) Error() string { return e.msg }
+
+func blocked(format string, args ...any) error { return errBlocked{fmt.Sprintf(format, args...)} }
+
+// reconcile is the one path every ordinary hook takes: shared state first (leader), this unit's identity and
+// certificates, then the member itself, then status.
+func (c *unitContext) reconcile() error {
+	if err := c.installBinary(c.hook == "install" || c.hook == "upgrade-charm"); err != nil {
+		return err
+	}
+	if err := goops.SetAppVersion(version.Version); err != nil {
+		return fmt.Errorf("setting the application version: %w", err)
+	}
+	if c.peers == nil {
+		return goops.SetUnitStatus(goops.StatusWaiting, "waiting for the peer relation")
+	}
+	if c.peers.Self[keyMemberState] == stateRemoved {
+		return goops.SetUnitStatus(goops.StatusMaintenance, "removed from the etcd cluster; the unit is going away")
+	}
+	if c.leader {
+		if err := c.leaderSetup(); err != nil {
+			return err
+		}
+	}
+	problems := c.cfg.Validate(c.bootstrappedPeerPort())
+	if len(problems) > 0 {
+		return c.reportConfigProblems(problems)
+	}
+	if err := c.publishIdentity(); err != nil {
+		return err
+	}
+	if c.leader {
+		if err := c.signAll(); err != nil {
+			return err
+		}
+	}
+	ready, err := c.installCertificates()
+	if err != nil {
+		return err
+	}
+	if !ready {
+		return goops.SetUnitStatus(goops.StatusWaiting, "waiting for the leader to sign this unit's certificates")
+	}
+	if err := c.ensureMember(); err != nil {
+		return c.reportProgress(err)
+	}
+	if err := goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}}); err != nil {
+		return fmt.Errorf("opening the client port: %w", err)
+	}
+	return c.reportHealth()
+}
+
+// leaderSetup creates what the cluster shares, once: the CA, the root secret, the cluster token and the seed.
+func (c *unitContext) leaderSetup() error {
+	if _, err := c.ensureCA(); err != nil {
+		return err
+	}
+	if err := c.ensureRootSecret(); err != nil {
+		return err
+	}
+	if c.peers.App[keyClusterToken] == "" {
+		token, err := randomToken(16)
+		if err != nil {
+			return err
+		}
+		if err := c.peers.setApp(map[string]string{keyClusterToken: token, keySeed: c.unit,
+			keyPeerPort: strconv.Itoa(c.cfg.ManagementPort)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *unitContext) signAll() error {
+	ca, err := c.ensureCA()
+	if err != nil {
+		return err
+	}
+	return c.signPending(ca)
+}
+
+func (c *unitContext) bootstrappedPeerPort() int {
+	if c.peers.App[keyClusterID] == "" {
+		return 0
+	}
+	port, _ := strconv.Atoi(c.peers.App[keyPeerPort])
+	return port
+}
+
+// publishIdentity tells peers where this unit is and what it needs signed.
+func (c *unitContext) publishIdentity() error {
+	if err := c.peers.setUnit(map[string]string{
+		keyAddress: c.address, keyPeerURL: c.peerURL(), keyClientURL: c.clientURL(),
+	}); err != nil {
+		return err
+	}
+	return c.ensureKeysAndCSRs()
+}
+
+func (c *unitContext) reportConfigProblems(problems []Problem) error {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.String()
+	}
+	msg := "invalid config: " + strings.Join(msgs, "; ")
+	goops.LogWarningf("%s (nothing restarted)", msg)
+	if c.leader {
+		_ = goops.SetAppStatus(goops.StatusBlocked, msg)
+	}
+	return goops.SetUnitStatus(goops.StatusBlocked, msg)
+}
+
+// reportProgress turns waiting and blocked conditions into status; anything else fails the hook.
+func (c *unitContext) reportProgress(err error) error {
+	var w errWaiting
+	var b errBlocked
+	switch {
+	case errors.As(err, &w):
+		return goops.SetUnitStatus(goops.StatusWaiting, w.msg)
+	case errors.As(err, &b):
+		return goops.SetUnitStatus(goops.StatusBlocked, b.msg)
+	}
+	return err
+}
+
+// reportHealth sets this unit's status from etcd's own view, and, on the leader, the application's summary
+// plus the chores only the leader does (cluster ID, members of vanished units).
+func (c *unitContext) reportHealth() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	members, err := cli.Members(ctx)
+	if err != nil {
+		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+shortErr(err))
+	}
+	report, err := cli.Health(ctx, memberEndpoints(members))
+	if err != nil {
+		return goops.SetUnitStatus(goops.StatusWaiting, "health check failed: "+shortErr(err))
+	}
+	if c.leader {
+		if err := c.leaderChores(ctx, cli, report); err != nil {
+			goops.LogWarningf("leader chores: %v", err)
+		}
+	}
+	st, msg := unitStatus(c.peerURL(), report)
+	return goops.SetUnitStatus(st, msg)
+}
+
+func shortErr(err error) string {
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
+}

@@ -1,0 +1,311 @@
+package charm
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/pki"
+)
+
+const (
+	caSecretLabel   = "etcd-ca"
+	rootSecretLabel = "etcd-root"
+	rootUser        = "root"
+)
+
+// ensureCA returns the cluster CA, creating it (leader only) on first use. The key lives only in an
+// application-owned secret, so any future leader can sign.
+func (c *unitContext) ensureCA() (pki.KeyPair, error) {
+	if id := c.peers.App[keyCASecret]; id != "" {
+		content, err := goops.GetSecretByID(id, false, false)
+		if err != nil {
+			return pki.KeyPair{}, fmt.Errorf("reading the CA secret: %w", err)
+		}
+		return pki.KeyPair{CertPEM: []byte(content["certificate"]), KeyPEM: []byte(content["private-key"])}, nil
+	}
+	if !c.leader {
+		return pki.KeyPair{}, errors.New("the CA does not exist yet and only the leader creates it")
+	}
+	ca, err := pki.NewCA("etcd charm CA ("+c.env.ModelName+"/"+appName(c.unit)+")", pki.CALifetime)
+	if err != nil {
+		return pki.KeyPair{}, fmt.Errorf("creating the CA: %w", err)
+	}
+	id, err := goops.AddSecret(&goops.AddSecretOptions{
+		Content:     map[string]string{"certificate": string(ca.CertPEM), "private-key": string(ca.KeyPEM)},
+		Description: "etcd cluster certificate authority",
+		Label:       caSecretLabel,
+		Owner:       goops.OwnerApplication,
+	})
+	if err != nil {
+		return pki.KeyPair{}, fmt.Errorf("storing the CA in a secret: %w", err)
+	}
+	if err := c.peers.setApp(map[string]string{keyCASecret: strings.TrimSpace(id), keyCACert: string(ca.CertPEM)}); err != nil {
+		return pki.KeyPair{}, err
+	}
+	return ca, nil
+}
+
+// ensureRootSecret creates the root user's password once (leader only); it lives only in a secret.
+func (c *unitContext) ensureRootSecret() error {
+	if c.peers.App[keyRootSecret] != "" {
+		return nil
+	}
+	password, err := randomToken(32)
+	if err != nil {
+		return err
+	}
+	id, err := goops.AddSecret(&goops.AddSecretOptions{
+		Content:     map[string]string{"username": rootUser, "password": password},
+		Description: "etcd root user",
+		Label:       rootSecretLabel,
+		Owner:       goops.OwnerApplication,
+	})
+	if err != nil {
+		return fmt.Errorf("storing the root password in a secret: %w", err)
+	}
+	return c.peers.setApp(map[string]string{keyRootSecret: strings.TrimSpace(id)})
+}
+
+func (c *unitContext) rootPassword() (string, error) {
+	id := c.peers.App[keyRootSecret]
+	if id == "" {
+		return "", errors.New("the root secret does not exist yet")
+	}
+	content, err := goops.GetSecretByID(id, false, false)
+	if err != nil {
+		return "", fmt.Errorf("reading the root secret: %w", err)
+	}
+	return content["password"], nil
+}
+
+// memberSANs are the names clients may use to reach this member: its ingress and bind addresses, the
+// hostname, loopback and whatever the operator added.
+func (c *unitContext) memberSANs() []string {
+	sans := []string{c.address, "127.0.0.1", "localhost"}
+	if nw, err := goops.GetNetwork(peerEndpoint); err == nil {
+		for _, b := range nw.BindAddresses {
+			for _, a := range b.Addresses {
+				sans = append(sans, a.Value)
+			}
+		}
+		sans = append(sans, nw.IngressAddresses...)
+	}
+	if h, err := os.Hostname(); err == nil && validDNSName(h) {
+		sans = append(sans, h)
+	}
+	sans = append(sans, c.cfg.extraSANs()...)
+	slices.Sort(sans)
+	return slices.Compact(sans)
+}
+
+// ensureKeysAndCSRs makes this unit's keys (once; they never leave the unit) and publishes CSRs whenever the
+// published ones no longer cover what the unit needs. Renewal reuses the key, so the certificate file is the
+// only thing that changes under a running etcd.
+func (c *unitContext) ensureKeysAndCSRs() error {
+	memberKey, err := c.ensureKey(c.paths.memberKey)
+	if err != nil {
+		return err
+	}
+	clientKey, err := c.ensureKey(c.paths.clientKey)
+	if err != nil {
+		return err
+	}
+	sans := c.memberSANs()
+	issued := c.peers.certificates()[c.unit]
+	want := map[string]string{}
+	if !csrCovers(c.peers.Self[keyMemberCSR], memberKey, c.memberName(), sans) || c.needsRenewal(issued.Member) {
+		csr, err := pki.NewCSR(memberKey, c.memberName(), sans)
+		if err != nil {
+			return fmt.Errorf("creating the member CSR: %w", err)
+		}
+		want[keyMemberCSR] = string(csr)
+	}
+	if !csrCovers(c.peers.Self[keyClientCSR], clientKey, rootUser, nil) || c.needsRenewal(issued.Client) {
+		csr, err := pki.NewCSR(clientKey, rootUser, nil)
+		if err != nil {
+			return fmt.Errorf("creating the client CSR: %w", err)
+		}
+		want[keyClientCSR] = string(csr)
+	}
+	return c.peers.setUnit(want)
+}
+
+func (c *unitContext) needsRenewal(certPEM string) bool {
+	if certPEM == "" {
+		return false
+	}
+	renew, err := pki.NeedsRenewal([]byte(certPEM), c.now)
+	return err == nil && renew
+}
+
+func (c *unitContext) ensureKey(path string) ([]byte, error) {
+	if key, err := os.ReadFile(path); err == nil {
+		return key, nil
+	}
+	key, err := pki.NewPrivateKey()
+	if err != nil {
+		return nil, fmt.Errorf("creating a private key: %w", err)
+	}
+	if _, err := writeFileAtomic(path, key, 0o600); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// csrCovers reports whether a published CSR is for this key, this CN and at least these SANs.
+func csrCovers(csrPEM string, keyPEM []byte, cn string, sans []string) bool {
+	if csrPEM == "" {
+		return false
+	}
+	if ok, err := pki.CSRMatches([]byte(csrPEM), keyPEM); err != nil || !ok {
+		return false
+	}
+	csr, err := pki.ParseCSR([]byte(csrPEM))
+	if err != nil || csr.Subject.CommonName != cn {
+		return false
+	}
+	return coversAll(csr.DNSNames, csr.IPAddresses, sans)
+}
+
+func coversAll(dns []string, ips []net.IP, sans []string) bool {
+	for _, s := range sans {
+		if ip := net.ParseIP(s); ip != nil {
+			if !slices.ContainsFunc(ips, ip.Equal) {
+				return false
+			}
+		} else if !slices.Contains(dns, s) {
+			return false
+		}
+	}
+	return true
+}
+
+// signPending signs every unit's CSR that has no current certificate (leader only): new units, changed SANs,
+// renewals. Certificates are public, so they travel in the peer application bag.
+func (c *unitContext) signPending(ca pki.KeyPair) error {
+	certs := c.peers.certificates()
+	bags := map[string]map[string]string{c.unit: c.peers.Self}
+	for u, bag := range c.peers.Units {
+		bags[u] = bag
+	}
+	changed := false
+	for unit, bag := range bags {
+		cur := certs[unit]
+		member, mchanged, err := c.signIfNeeded(ca, bag[keyMemberCSR], cur.Member, pki.ServerAndClient)
+		if err != nil {
+			goops.LogWarningf("not signing the member certificate of %s: %v", unit, err)
+			continue
+		}
+		client, cchanged, err := c.signIfNeeded(ca, bag[keyClientCSR], cur.Client, pki.Client)
+		if err != nil {
+			goops.LogWarningf("not signing the client certificate of %s: %v", unit, err)
+			continue
+		}
+		if mchanged || cchanged {
+			certs[unit] = issuedCerts{Member: member, Client: client}
+			changed = true
+		}
+	}
+	// Certificates of units that left are dropped so the bag does not grow forever.
+	for unit := range certs {
+		if _, ok := bags[unit]; !ok {
+			delete(certs, unit)
+			changed = true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	raw, err := json.Marshal(certs)
+	if err != nil {
+		return fmt.Errorf("encoding certificates: %w", err)
+	}
+	return c.peers.setApp(map[string]string{keyCertificates: string(raw)})
+}
+
+func (c *unitContext) signIfNeeded(ca pki.KeyPair, csrPEM, certPEM string, profile pki.Profile) (string, bool, error) {
+	if csrPEM == "" {
+		return certPEM, false, nil
+	}
+	if certPEM != "" && certAnswersCSR(certPEM, csrPEM) && !c.needsRenewal(certPEM) &&
+		pki.Verify(ca.CertPEM, []byte(certPEM), x509.ExtKeyUsageClientAuth, c.now) == nil {
+		return certPEM, false, nil
+	}
+	validity := pki.MemberLifetime
+	if profile == pki.Client {
+		validity = pki.ClientLifetime
+	}
+	cert, err := pki.Sign(ca, []byte(csrPEM), profile, validity)
+	if err != nil {
+		return "", false, err
+	}
+	return string(cert), true, nil
+}
+
+// certAnswersCSR reports whether the certificate was issued for this CSR: same key, subject and SANs.
+func certAnswersCSR(certPEM, csrPEM string) bool {
+	cert, err := pki.ParseCertificate([]byte(certPEM))
+	if err != nil {
+		return false
+	}
+	csr, err := pki.ParseCSR([]byte(csrPEM))
+	if err != nil {
+		return false
+	}
+	certKey, err1 := x509.MarshalPKIXPublicKey(cert.PublicKey)
+	csrKey, err2 := x509.MarshalPKIXPublicKey(csr.PublicKey)
+	if err1 != nil || err2 != nil || !bytes.Equal(certKey, csrKey) {
+		return false
+	}
+	if cert.Subject.CommonName != csr.Subject.CommonName {
+		return false
+	}
+	var want []string
+	want = append(want, csr.DNSNames...)
+	for _, ip := range csr.IPAddresses {
+		want = append(want, ip.String())
+	}
+	return coversAll(cert.DNSNames, cert.IPAddresses, want)
+}
+
+// installCertificates writes the CA and this unit's signed certificates next to its keys. etcd reads them per
+// handshake, so a renewed certificate takes effect without a restart. It reports whether the unit has a
+// complete, matching set.
+func (c *unitContext) installCertificates() (bool, error) {
+	caPEM := c.peers.App[keyCACert]
+	issued := c.peers.certificates()[c.unit]
+	if caPEM == "" || issued.Member == "" || issued.Client == "" {
+		return false, nil
+	}
+	for _, f := range []struct{ cert, key string }{
+		{issued.Member, c.paths.memberKey}, {issued.Client, c.paths.clientKey},
+	} {
+		key, err := os.ReadFile(f.key)
+		if err != nil {
+			return false, fmt.Errorf("reading %s: %w", f.key, err)
+		}
+		if ok, err := pki.CertMatchesKey([]byte(f.cert), key); err != nil || !ok {
+			return false, nil // signed for an older key or CSR; the leader will sign the current one
+		}
+	}
+	for _, f := range []struct {
+		path string
+		data string
+	}{
+		{c.paths.caCert, caPEM}, {c.paths.memberCert, issued.Member}, {c.paths.clientCert, issued.Client},
+	} {
+		if _, err := writeFileAtomic(f.path, []byte(f.data), 0o644); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}

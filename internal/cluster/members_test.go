@@ -1,0 +1,105 @@
+package cluster
+
+import (
+	"errors"
+	"slices"
+	"testing"
+
+	"go.etcd.io/etcd/server/v3/embed"
+)
+
+// TestGrowByLearnersThenShrink walks the charm's scale-out and scale-in
+// path: single seed, learner add, promote, three voters; then leadership
+// moves off a member before it is removed.
+func TestGrowByLearnersThenShrink(t *testing.T) {
+	tc := newTestCluster(t)
+	seed := tc.bootstrap(1)[0]
+	c := tc.rootClient(seed)
+
+	joined := []*testMember{seed}
+	for _, name := range []string{"m2", "m3"} {
+		m := tc.newMember(name)
+		learner, members, err := c.AddLearner(opContext(t), []string{m.peerURL})
+		if err != nil {
+			t.Fatalf("add learner %s: %v", name, err)
+		}
+		if !learner.IsLearner || learner.Started() || len(members) != len(joined)+1 {
+			t.Fatalf("add learner %s: got %+v with %d members, want an unstarted learner among %d", name, learner, len(members), len(joined)+1)
+		}
+
+		// A re-run hook asks again: same member back, no second add.
+		again, _, err := c.AddLearner(opContext(t), []string{m.peerURL})
+		if err != nil || again.ID != learner.ID {
+			t.Fatalf("repeat add learner %s: got %x, %v; want %x", name, again.ID, err, learner.ID)
+		}
+		// etcd allows one learner at a time; the charm must see that as such.
+		other := tc.newMember(name + "-extra")
+		if _, _, err := c.AddLearner(opContext(t), []string{other.peerURL}); !errors.Is(err, ErrTooManyLearners) {
+			t.Fatalf("second learner while %s waits: got %v, want ErrTooManyLearners", name, err)
+		}
+
+		// The joiner's initial-cluster is the membership AddLearner returned.
+		var initial []*testMember
+		for _, jm := range joined {
+			initial = append(initial, jm)
+		}
+		tc.start(m, embed.ClusterStateFlagExisting, initialCluster(append(initial, m)...))
+		m.waitReady(t)
+		if err := c.Promote(opContext(t), learner.ID); err != nil {
+			t.Fatalf("promote %s: %v", name, err)
+		}
+		// Promoting a voter again is a no-op, as a re-run hook needs.
+		if err := c.Promote(opContext(t), learner.ID); err != nil {
+			t.Fatalf("repeat promote %s: %v", name, err)
+		}
+		joined = append(joined, m)
+	}
+
+	members, err := c.Members(opContext(t))
+	if err != nil {
+		t.Fatalf("members: %v", err)
+	}
+	if len(members) != 3 {
+		t.Fatalf("got %d members, want 3: %+v", len(members), members)
+	}
+	for _, m := range members {
+		if m.IsLearner || !m.Started() || len(m.ClientURLs) != 1 {
+			t.Fatalf("member %+v: want a started voter with one client URL", m)
+		}
+	}
+
+	// Reach every member from now on: the seed may be the one removed.
+	c = tc.rootClient(joined...)
+	leader, err := c.Leader(opContext(t))
+	if err != nil {
+		t.Fatalf("leader: %v", err)
+	}
+	i := slices.IndexFunc(members, func(m Member) bool { return m.ID != leader.ID })
+	target := members[i]
+	if err := c.MoveLeader(opContext(t), target.ID); err != nil {
+		t.Fatalf("move leader %s -> %s: %v", leader.IDString(), target.IDString(), err)
+	}
+	waitFor(t, "leadership on "+target.Name, func() (bool, error) {
+		l, err := c.Leader(opContext(t))
+		return err == nil && l.ID == target.ID, err
+	})
+	// Asking for the current leader is a no-op.
+	if err := c.MoveLeader(opContext(t), target.ID); err != nil {
+		t.Fatalf("move leader to itself: %v", err)
+	}
+
+	if err := c.Remove(opContext(t), leader.ID); err != nil {
+		t.Fatalf("remove former leader %s: %v", leader.Name, err)
+	}
+	if err := c.Remove(opContext(t), leader.ID); err != nil {
+		t.Fatalf("repeat remove: %v", err)
+	}
+	if err := c.Promote(opContext(t), leader.ID); !errors.Is(err, ErrMemberNotFound) {
+		t.Fatalf("promote removed member: got %v, want ErrMemberNotFound", err)
+	}
+
+	waitFor(t, "two healthy voters", func() (bool, error) {
+		r, err := c.Health(opContext(t), nil)
+		return err == nil && r.Healthy() && r.Voters == 2 && r.HealthyVoters == 2 && r.Leader == target.ID, err
+	})
+}
