@@ -68,7 +68,10 @@ func (p *testPKI) serverFiles(t testing.TB, name, ip string) transport.TLSInfo {
 	if err != nil {
 		t.Fatalf("new key: %v", err)
 	}
-	csr, err := pki.NewCSR(key, name, []string{ip})
+	// etcd checks a peer's client certificate against the connection's
+	// source address, and the kernel sources loopback traffic to any 127/8
+	// destination from 127.0.0.1, so that address must be covered too.
+	csr, err := pki.NewCSR(key, name, []string{ip, "127.0.0.1"})
 	if err != nil {
 		t.Fatalf("new CSR: %v", err)
 	}

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/etcd-charm/etcd/localmodel/charmdir"
 )
@@ -187,22 +188,13 @@ func (m *Model) scheduleBreak(u *Unit, r *Relation, departing func(remote string
 		return
 	}
 	for _, remote := range sortedKeys(u.seen[r.ID]) {
-		remoteApp := remote[:len(remote)-len(remote[indexSlash(remote):])]
+		remoteApp, _, _ := strings.Cut(remote, "/")
 		m.scheduleDepart(u, remote, remoteApp, departing(remote), r)
 	}
 	b := relationEvent(r, u.App.Name, "broken")
 	b.RemoteApp = r.RemoteApp(u.App.Name)
 	delete(u.related, r.ID)
 	m.enqueue(u, b)
-}
-
-func indexSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return len(s)
 }
 
 func minStorageCount(spec charmdir.StorageSpec) int {

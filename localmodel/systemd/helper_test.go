@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The test binary doubles as the workload: `systemd.test helper MODE FILE`
@@ -52,11 +53,11 @@ func runHelper(mode string, args []string) int {
 	case "serve": // report, then run until killed
 		fmt.Println("helper serving")
 		report(args[0])
-		select {}
+		blockForever()
 	case "ignore-term": // report, then survive SIGTERM
 		signal.Ignore(syscall.SIGTERM)
 		report(args[0])
-		select {}
+		blockForever()
 	case "record": // report, then write every signal received to FILE.sig; exit 0 on INT/TERM
 		ch := make(chan os.Signal, 4)
 		signal.Notify(ch, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
@@ -78,11 +79,19 @@ func runHelper(mode string, args []string) int {
 			return 2
 		}
 		report(args[0])
-		select {}
+		blockForever()
 	case "exit": // exit at once with the given status
 		fmt.Println("helper exiting")
 		n, _ := strconv.Atoi(args[0])
 		return n
 	}
 	return 2
+}
+
+// blockForever parks the helper; a bare select{} would trip the runtime's
+// deadlock detector and exit with status 2.
+func blockForever() {
+	for {
+		time.Sleep(time.Hour)
+	}
 }

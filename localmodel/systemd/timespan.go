@@ -10,17 +10,19 @@ import (
 // infinity marks a time span of "infinity"; callers treat it as "never".
 const infinity = time.Duration(-1)
 
+// timeUnits lists the unit names systemd accepts; the first is the one it
+// prints.
 var timeUnits = []struct {
 	names []string
 	unit  time.Duration
 }{
-	{[]string{"usec", "us", "µs"}, time.Microsecond},
-	{[]string{"msec", "ms"}, time.Millisecond},
-	{[]string{"seconds", "second", "sec", "s"}, time.Second},
-	{[]string{"minutes", "minute", "min", "m"}, time.Minute},
-	{[]string{"hours", "hour", "hr", "h"}, time.Hour},
-	{[]string{"days", "day", "d"}, 24 * time.Hour},
-	{[]string{"weeks", "week", "w"}, 7 * 24 * time.Hour},
+	{[]string{"us", "usec", "µs"}, time.Microsecond},
+	{[]string{"ms", "msec"}, time.Millisecond},
+	{[]string{"s", "seconds", "second", "sec"}, time.Second},
+	{[]string{"min", "minutes", "minute", "m"}, time.Minute},
+	{[]string{"h", "hours", "hour", "hr"}, time.Hour},
+	{[]string{"d", "days", "day"}, 24 * time.Hour},
+	{[]string{"w", "weeks", "week"}, 7 * 24 * time.Hour},
 }
 
 // parseTimeSpan reads a systemd.time(7) span such as "90", "500ms", "2s",
@@ -90,7 +92,7 @@ func formatTimeSpan(d time.Duration) string {
 		if d >= tu.unit {
 			n := d / tu.unit
 			d -= n * tu.unit
-			parts = append(parts, fmt.Sprintf("%d%s", n, tu.names[len(tu.names)-1]))
+			parts = append(parts, fmt.Sprintf("%d%s", n, tu.names[0]))
 		}
 	}
 	return strings.Join(parts, " ")

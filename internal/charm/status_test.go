@@ -1,0 +1,114 @@
+package charm
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+)
+
+func member(id uint64, name string, learner bool) cluster.Member {
+	return cluster.Member{ID: id, Name: name, IsLearner: learner,
+		PeerURLs: []string{"https://" + name + ":2380"}, ClientURLs: []string{"https://" + name + ":2379"}}
+}
+
+func report(leader uint64, members []cluster.Member, healthy map[uint64]bool) cluster.HealthReport {
+	r := cluster.HealthReport{Members: members, Leader: leader}
+	for _, m := range members {
+		e := cluster.EndpointHealth{Endpoint: m.ClientURLs[0], Member: m, Serving: healthy[m.ID], Healthy: healthy[m.ID]}
+		if !healthy[m.ID] {
+			e.Err = errors.New("connection refused")
+		}
+		r.Endpoints = append(r.Endpoints, e)
+		if !m.IsLearner {
+			r.Voters++
+			if healthy[m.ID] {
+				r.HealthyVoters++
+			}
+		}
+	}
+	r.Quorum = r.Voters/2 + 1
+	return r
+}
+
+func threeMembers() []cluster.Member {
+	return []cluster.Member{member(1, "a", false), member(2, "b", false), member(3, "c", false)}
+}
+
+func TestGivenHealthyClusterWhenTheRaftLeaderReportsThenItSaysSo(t *testing.T) {
+	r := report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true})
+	st, msg := unitStatus("https://a:2380", r)
+	if st != goops.StatusActive || msg != "Healthy with 3 known peers, raft leader" {
+		t.Fatalf("got %s %q", st, msg)
+	}
+	st, msg = unitStatus("https://b:2380", r)
+	if st != goops.StatusActive || msg != "Healthy with 3 known peers" {
+		t.Fatalf("follower got %s %q", st, msg)
+	}
+}
+
+func TestGivenALearnerWhenItReportsThenItIsCatchingUp(t *testing.T) {
+	ms := append(threeMembers(), member(4, "d", true))
+	st, msg := unitStatus("https://d:2380", report(1, ms, map[uint64]bool{1: true, 2: true, 3: true, 4: true}))
+	if st != goops.StatusMaintenance || !strings.Contains(msg, "learner") {
+		t.Fatalf("got %s %q", st, msg)
+	}
+}
+
+func TestGivenMajorityLostWhenReportedThenBlockedOnEveryUnit(t *testing.T) {
+	r := report(0, threeMembers(), map[uint64]bool{1: true})
+	st, msg := unitStatus("https://a:2380", r)
+	if st != goops.StatusBlocked || !strings.Contains(msg, "lost quorum: 1 of 3") {
+		t.Fatalf("got %s %q", st, msg)
+	}
+	st, msg = appStatus(r)
+	if st != goops.StatusBlocked || !strings.Contains(msg, "quorum lost") {
+		t.Fatalf("app got %s %q", st, msg)
+	}
+}
+
+func TestGivenOneMemberDownWhenSummarisedThenDegradedButWriting(t *testing.T) {
+	r := report(2, threeMembers(), map[uint64]bool{1: true, 2: true})
+	st, msg := appStatus(r)
+	if st != goops.StatusActive || msg != "3 members, raft leader b, degraded: 2 of 3 voters healthy" {
+		t.Fatalf("got %s %q", st, msg)
+	}
+	st, msg = unitStatus("https://c:2380", r)
+	if st != goops.StatusWaiting || !strings.Contains(msg, "connection refused") {
+		t.Fatalf("down member got %s %q", st, msg)
+	}
+}
+
+func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t *testing.T) {
+	out, results := healthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true}))
+	if !strings.HasSuffix(out, "cluster is healthy\n") || strings.Count(out, "is healthy: got healthy result from") != 3 {
+		t.Fatalf("output:\n%s", out)
+	}
+	if results["cluster"] != "healthy" || results["members.b"] != "healthy" {
+		t.Fatalf("results: %v", results)
+	}
+	out, results = healthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true}))
+	if !strings.HasSuffix(out, "cluster is degraded\n") || results["members.c"] != "unhealthy" {
+		t.Fatalf("degraded output:\n%s %v", out, results)
+	}
+}
+
+func TestGivenMembersWhenRemovalIsConsideredThenQuorumIsNeverGivenUp(t *testing.T) {
+	ms := threeMembers()
+	// A dead member of three with two healthy: removing it leaves 2 of 2.
+	if !safeToRemove(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[2]) {
+		t.Fatal("removing the dead member should be safe")
+	}
+	// A healthy member when another is already dead: 1 of 2 healthy, no quorum.
+	if safeToRemove(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[0]) {
+		t.Fatal("removing a healthy member while another is down must be refused")
+	}
+	// The last member is never removed.
+	one := ms[:1]
+	if safeToRemove(report(1, one, map[uint64]bool{1: true}), one[0]) {
+		t.Fatal("removing the last member must be refused")
+	}
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Bring up a 3-unit etcd cluster on the local model and show how to talk to it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LJ=./build/localjuju
+export LOCALJUJU_MODEL_DIR="${LOCALJUJU_MODEL_DIR:-$PWD/.localjuju}"
+
+if $LJ status >/dev/null 2>&1; then
+  echo "A local model is already running in $LOCALJUJU_MODEL_DIR; destroying it first."
+  $LJ destroy
+fi
+$LJ bootstrap
+$LJ deploy ./build/etcd_amd64.charm etcd -n 3
+$LJ wait-for-idle --status active --timeout 10m
+$LJ status
+$LJ run etcd/leader health
+$LJ run etcd/leader package-client-credentials --format=json > build/credentials.json
+creds=$(sed -n 's/.*"path": *"\([^"]*\)".*/\1/p' build/credentials.json | head -1)
+rm -rf build/etcd_credentials && tar -xzf "$creds" -C build
+endpoints=$(sed -n 's/^  export ETCDCTL_ENDPOINTS=//p' build/etcd_credentials/README.txt)
+
+cat <<MSG
+
+A 3-member etcd cluster is running (TLS and authentication on). Talk to it with:
+
+  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=$endpoints
+  export ETCDCTL_CACERT=$PWD/build/etcd_credentials/ca.crt
+  export ETCDCTL_CERT=$PWD/build/etcd_credentials/client.crt
+  export ETCDCTL_KEY=$PWD/build/etcd_credentials/client.key
+  ./build/dispatch etcdctl put hello world && ./build/dispatch etcdctl get hello
+
+More:   $LJ status | $LJ add-unit etcd | $LJ remove-unit etcd/1 | $LJ debug-log
+Stop:   $LJ destroy       (model directory: $LOCALJUJU_MODEL_DIR)
+MSG
