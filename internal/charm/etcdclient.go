@@ -11,9 +11,9 @@ import (
 
 // dial connects as the charm's own admin identity: the unit's client certificate with CN root.
 func (c *unitContext) dial(ctx context.Context, endpoints []string) (*cluster.Client, error) {
-	cert, err1 := os.ReadFile(c.paths.clientCert)
-	key, err2 := os.ReadFile(c.paths.clientKey)
-	ca, err3 := os.ReadFile(c.paths.caCert)
+	cert, err1 := os.ReadFile(c.paths.RootClientCert)
+	key, err2 := os.ReadFile(c.paths.RootClientKey)
+	ca, err3 := os.ReadFile(c.paths.CACert)
 	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("reading the charm's client credentials: %w", err)
 	}

@@ -140,12 +140,12 @@ func (c *unitContext) applicationDying() bool {
 }
 
 func (c *unitContext) stopAndWipe() error {
-	if _, err := os.Stat(c.paths.unitFile); err == nil {
+	if _, err := os.Stat(c.paths.UnitFile); err == nil {
 		if err := systemctl("disable", "--now", serviceName); err != nil {
 			return err
 		}
 	}
-	if err := os.RemoveAll(c.paths.dataDir); err != nil {
+	if err := os.RemoveAll(c.paths.DataDir); err != nil {
 		return fmt.Errorf("wiping the data dir: %w", err)
 	}
 	return goops.DeleteState(bootstrapStateKey)
@@ -156,7 +156,7 @@ func (c *unitContext) stop() error {
 	if c.peers != nil && !slices.Contains([]string{"", stateRemoved}, c.peers.Self[keyMemberState]) {
 		return c.leave()
 	}
-	if _, err := os.Stat(c.paths.unitFile); err == nil {
+	if _, err := os.Stat(c.paths.UnitFile); err == nil {
 		return systemctl("disable", "--now", serviceName)
 	}
 	return nil

@@ -79,9 +79,9 @@ func (c *unitContext) recoverBootstrap() (*bootstrapState, error) {
 	if c.dataDirEmpty() {
 		return nil, nil
 	}
-	_, clusterID, err := etcd.DataDirIdentity(c.paths.dataDir)
+	_, clusterID, err := etcd.DataDirIdentity(c.paths.DataDir)
 	if err != nil {
-		return nil, fmt.Errorf("reading the identity of data dir %s: %w", c.paths.dataDir, err)
+		return nil, fmt.Errorf("reading the identity of data dir %s: %w", c.paths.DataDir, err)
 	}
 	want := c.peers.App[keyClusterID]
 	switch {
@@ -93,7 +93,7 @@ func (c *unitContext) recoverBootstrap() (*bootstrapState, error) {
 			InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}}}, nil
 	}
 	return nil, blocked("data dir %s belongs to another etcd cluster (%x); move it away or attach empty storage",
-		c.paths.dataDir, clusterID)
+		c.paths.DataDir, clusterID)
 }
 
 // bootstrap starts the cluster as a single member; everyone else joins it as a learner.

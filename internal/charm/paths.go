@@ -4,38 +4,46 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
 // paths are the workload's files on this machine, joined under the unit's filesystem root.
 type paths struct {
-	configDir, configFile, tlsDir      string
-	caCert, memberCert, memberKey      string
-	clientCert, clientKey              string
-	dataDir, unitFile, binary, etcdctl string
-	credentialsDir                     string
+	etcd.Paths
+	credentialsDir string // where package-client-credentials leaves its tarball, as the classic charm did
 }
 
 const serviceName = "etcd"
 
 func workloadPaths(root string) (paths, error) {
-	j := func(p string) string { return filepath.Join(root, p) }
-	p := paths{
-		configDir:      j("/etc/etcd"),
-		configFile:     j("/etc/etcd/etcd.conf.yml"),
-		tlsDir:         j("/etc/etcd/tls"),
-		dataDir:        j("/var/lib/etcd"),
-		unitFile:       j("/etc/systemd/system/" + serviceName + ".service"),
-		binary:         j("/usr/local/bin/etcd"),
-		etcdctl:        j("/usr/local/bin/etcdctl"),
-		credentialsDir: j("/home/ubuntu"),
+	storage, err := dataStorageLocation()
+	if err != nil {
+		return paths{}, err
 	}
-	p.caCert = filepath.Join(p.tlsDir, "ca.crt")
-	p.memberCert = filepath.Join(p.tlsDir, "member.crt")
-	p.memberKey = filepath.Join(p.tlsDir, "member.key")
-	p.clientCert = filepath.Join(p.tlsDir, "client.crt")
-	p.clientKey = filepath.Join(p.tlsDir, "client.key")
-	if err := os.MkdirAll(p.tlsDir, 0o700); err != nil {
-		return p, fmt.Errorf("creating %s: %w", p.tlsDir, err)
+	p := paths{Paths: etcd.NewPaths(root, storage), credentialsDir: filepath.Join(root, "/home/ubuntu")}
+	if _, err := etcd.EnsureDir(p.TLSDir, etcd.ModeTLSDir); err != nil {
+		return p, fmt.Errorf("creating %s: %w", p.TLSDir, err)
 	}
 	return p, nil
+}
+
+// dataStorageLocation is where Juju attached the data storage, or "" when none is attached.
+func dataStorageLocation() (string, error) {
+	ids, err := goops.ListStorage("data")
+	if err != nil || len(ids) == 0 {
+		return "", nil //nolint:nilerr // no storage support or none attached: use the root filesystem
+	}
+	info, err := goops.GetStorageByID(ids[0])
+	if err != nil {
+		return "", fmt.Errorf("locating storage %s: %w", ids[0], err)
+	}
+	return info.Location, nil
+}
+
+// writeFileAtomic replaces path with data and reports whether the content changed.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) (bool, error) {
+	return etcd.WriteFile(path, data, mode)
 }

@@ -111,11 +111,11 @@ func (c *unitContext) memberSANs() []string {
 // published ones no longer cover what the unit needs. Renewal reuses the key, so the certificate file is the
 // only thing that changes under a running etcd.
 func (c *unitContext) ensureKeysAndCSRs() error {
-	memberKey, err := c.ensureKey(c.paths.memberKey)
+	memberKey, err := c.ensureKey(c.paths.MemberKey)
 	if err != nil {
 		return err
 	}
-	clientKey, err := c.ensureKey(c.paths.clientKey)
+	clientKey, err := c.ensureKey(c.paths.RootClientKey)
 	if err != nil {
 		return err
 	}
@@ -287,7 +287,7 @@ func (c *unitContext) installCertificates() (bool, error) {
 		return false, nil
 	}
 	for _, f := range []struct{ cert, key string }{
-		{issued.Member, c.paths.memberKey}, {issued.Client, c.paths.clientKey},
+		{issued.Member, c.paths.MemberKey}, {issued.Client, c.paths.RootClientKey},
 	} {
 		key, err := os.ReadFile(f.key)
 		if err != nil {
@@ -301,7 +301,7 @@ func (c *unitContext) installCertificates() (bool, error) {
 		path string
 		data string
 	}{
-		{c.paths.caCert, caPEM}, {c.paths.memberCert, issued.Member}, {c.paths.clientCert, issued.Client},
+		{c.paths.CACert, caPEM}, {c.paths.MemberCert, issued.Member}, {c.paths.RootClientCert, issued.Client},
 	} {
 		if _, err := writeFileAtomic(f.path, []byte(f.data), 0o644); err != nil {
 			return false, err

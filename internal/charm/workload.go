@@ -1,7 +1,6 @@
 package charm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -62,10 +61,10 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 	if mode == "" { // compaction off: etcd's way of saying so is a zero retention
 		mode, retention = "periodic", "0"
 	}
-	tlsFiles := etcd.TLSFiles{TrustedCAFile: c.paths.caCert, CertFile: c.paths.memberCert, KeyFile: c.paths.memberKey}
+	tlsFiles := etcd.TLSFiles{TrustedCAFile: c.paths.CACert, CertFile: c.paths.MemberCert, KeyFile: c.paths.MemberKey}
 	return etcd.Config{
 		Name:                    c.memberName(),
-		DataDir:                 c.paths.dataDir,
+		DataDir:                 c.paths.DataDir,
 		ListenClientURLs:        []string{"https://" + net.JoinHostPort(listen, port)},
 		AdvertiseClientURLs:     []string{c.clientURL()},
 		ListenPeerURLs:          []string{"https://" + net.JoinHostPort(listen, peerPort)},
@@ -97,11 +96,15 @@ func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("rendering etcd configuration: %w", err)
 	}
-	changed, err := writeFileAtomic(c.paths.configFile, rendered, 0o600)
+	changed, err := writeFileAtomic(c.paths.ConfigFile, rendered, etcd.ModeConfig)
 	if err != nil {
 		return false, err
 	}
-	unitChanged, err := writeFileAtomic(c.paths.unitFile, []byte(c.serviceUnit()), 0o644)
+	unit, err := c.serviceUnit()
+	if err != nil {
+		return false, fmt.Errorf("rendering the etcd service unit: %w", err)
+	}
+	unitChanged, err := writeFileAtomic(c.paths.UnitFile, unit, etcd.ModeUnit)
 	if err != nil {
 		return false, err
 	}
@@ -113,24 +116,9 @@ func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
 	return changed || unitChanged, nil
 }
 
-func (c *unitContext) serviceUnit() string {
-	return fmt.Sprintf(`[Unit]
-Description=etcd key-value store (managed by the etcd charm)
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-ExecStart=%s --config-file %s
-Restart=always
-RestartSec=2
-KillSignal=SIGTERM
-TimeoutStopSec=60
-LimitNOFILE=65536
-
-[Install]
-WantedBy=multi-user.target
-`, c.paths.binary, c.paths.configFile)
+func (c *unitContext) serviceUnit() ([]byte, error) {
+	return etcd.ServiceUnit{Binary: c.paths.Binary, ConfigFile: c.paths.ConfigFile,
+		ElectionTimeout: time.Duration(c.cfg.ElectionTimeout) * time.Millisecond}.Render()
 }
 
 // installBinary puts the charm's own binary on the machine as etcd (and etcdctl through a wrapper that
@@ -142,27 +130,25 @@ func (c *unitContext) installBinary(force bool) error {
 		return fmt.Errorf("finding the charm binary: %w", err)
 	}
 	if !force {
-		if _, err := os.Stat(c.paths.binary); err == nil {
+		if _, err := os.Stat(c.paths.Binary); err == nil {
 			return c.installEtcdctl()
 		}
 	}
-	if err := copyFile(self, c.paths.binary, 0o755); err != nil {
+	if err := copyFile(self, c.paths.Binary, etcd.ModeExecutable); err != nil {
 		return fmt.Errorf("installing etcd: %w", err)
 	}
 	return c.installEtcdctl()
 }
 
 func (c *unitContext) installEtcdctl() error {
-	script := fmt.Sprintf(`#!/bin/sh
-# etcdctl for this machine's cluster, with the charm's admin credentials. Written by the etcd charm.
-export ETCDCTL_API=3
-export ETCDCTL_ENDPOINTS="${ETCDCTL_ENDPOINTS:-%s}"
-export ETCDCTL_CACERT="${ETCDCTL_CACERT:-%s}"
-export ETCDCTL_CERT="${ETCDCTL_CERT:-%s}"
-export ETCDCTL_KEY="${ETCDCTL_KEY:-%s}"
-exec %s etcdctl "$@"
-`, c.clientURL(), c.paths.caCert, c.paths.clientCert, c.paths.clientKey, c.paths.binary)
-	_, err := writeFileAtomic(c.paths.etcdctl, []byte(script), 0o755)
+	script, err := etcd.EtcdctlScript(c.paths.Paths, []string{c.clientURL()})
+	if err != nil {
+		return err
+	}
+	if _, err := writeFileAtomic(c.paths.Etcdctl, script, etcd.ModeExecutable); err != nil {
+		return err
+	}
+	_, err = writeFileAtomic(c.paths.Etcdutl, etcd.EtcdutlScript(c.paths.Paths), etcd.ModeExecutable)
 	return err
 }
 
@@ -194,31 +180,6 @@ func copyFile(src, dst string, mode os.FileMode) error {
 	return os.Rename(tmp, dst)
 }
 
-// writeFileAtomic replaces path with data (temp file, fsync, rename) and reports whether the content changed.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (bool, error) {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return false, nil
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return false, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
-	if err != nil {
-		return false, fmt.Errorf("writing %s: %w", path, err)
-	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
-		return false, fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return false, fmt.Errorf("writing %s: %w", path, err)
-	}
-	return true, nil
-}
-
 func firstErr(errs ...error) error {
 	for _, e := range errs {
 		if e != nil {
@@ -244,6 +205,6 @@ func serviceActive() bool {
 
 // dataDirEmpty reports whether etcd has never written to the data dir.
 func (c *unitContext) dataDirEmpty() bool {
-	entries, err := os.ReadDir(filepath.Join(c.paths.dataDir, "member"))
+	entries, err := os.ReadDir(filepath.Join(c.paths.DataDir, "member"))
 	return err != nil || len(entries) == 0
 }

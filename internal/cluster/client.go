@@ -68,12 +68,12 @@ func Dial(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dial etcd: %w", err)
 	}
-	dialTimeout := opts.DialTimeout
-	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < dialTimeout {
-		dialTimeout = time.Until(dl)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("dial etcd: %w", err)
+	}
+	dialTimeout := opts.DialTimeout
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < dialTimeout {
+		dialTimeout = max(time.Until(dl), time.Millisecond)
 	}
 	cfg := clientv3.Config{
 		Endpoints:   opts.Endpoints,

@@ -10,10 +10,11 @@ import (
 // SnapshotInfo describes a snapshot written by Snapshot.
 type SnapshotInfo struct {
 	Endpoint string
-	MemberID uint64
-	Size     int64  // bytes written, including the trailing sha256
-	Revision int64  // the member's revision when the snapshot started
-	Version  string // etcd version that produced it (what restore must match)
+	Size     int64 // bytes written, including the trailing sha256
+	// Version is the storage version of the snapshot (what etcdutl restore
+	// must understand). The stream carries no revision; read it from the
+	// file with etcdutl snapshot status.
+	Version string
 }
 
 // Snapshot streams a consistent point-in-time copy of the database of the
@@ -38,9 +39,6 @@ func (c *Client) Snapshot(ctx context.Context, endpoint string, w io.Writer) (Sn
 	}
 	defer resp.Snapshot.Close()
 	info := SnapshotInfo{Endpoint: endpoint, Version: resp.Version}
-	if resp.Header != nil {
-		info.MemberID, info.Revision = resp.Header.MemberId, resp.Header.Revision
-	}
 	n, err := io.Copy(w, resp.Snapshot)
 	info.Size = n
 	if err != nil {

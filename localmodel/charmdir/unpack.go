@@ -112,3 +112,36 @@ func writeAtomically(target string, r io.Reader, mode os.FileMode) error {
 	}
 	return os.Rename(tmp.Name(), target)
 }
+
+// LinkDir populates dest with hard links to the files of src (copying where linking fails, e.g. across
+// filesystems), so every unit gets its own charm directory without duplicating a large dispatch binary.
+// Existing files are replaced by rename, never rewritten in place.
+func LinkDir(src, dest string) error {
+	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dest, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !info.Mode().IsRegular() {
+			return nil
+		}
+		tmp := filepath.Join(filepath.Dir(target), ".link-"+filepath.Base(target))
+		_ = os.Remove(tmp)
+		if err := os.Link(path, tmp); err == nil {
+			return os.Rename(tmp, target)
+		}
+		in, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		return writeAtomically(target, in, info.Mode().Perm())
+	})
+}

@@ -38,6 +38,8 @@ type Task struct {
 	Started  time.Time
 	Finished time.Time
 	Code     int
+	Stdout   string
+	Stderr   string
 	Done     chan struct{}
 }
 

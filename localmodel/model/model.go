@@ -48,6 +48,7 @@ type Model struct {
 	now       time.Time
 	apps      map[string]*Application
 	units     map[string]*Unit
+	removed   map[string]*Unit
 	relations map[int]*Relation
 	secrets   map[string]*Secret
 	contexts  map[string]*Context
@@ -86,6 +87,7 @@ func New(opts Options) *Model {
 		now:         time.Now(),
 		apps:        map[string]*Application{},
 		units:       map[string]*Unit{},
+		removed:     map[string]*Unit{},
 		relations:   map[int]*Relation{},
 		secrets:     map[string]*Secret{},
 		contexts:    map[string]*Context{},
@@ -134,6 +136,17 @@ func (m *Model) Unit(name string) (*Unit, error) {
 		return nil, fmt.Errorf("unit %q not found", name)
 	}
 	return u, nil
+}
+
+// AnyUnit returns a unit by name, including units that have left the model (for their history).
+func (m *Model) AnyUnit(name string) (*Unit, error) {
+	if u, err := m.Unit(name); err == nil {
+		return u, nil
+	}
+	if u, ok := m.removed[name]; ok {
+		return u, nil
+	}
+	return nil, fmt.Errorf("unit %q not found", name)
 }
 
 // Relation returns a relation by id.

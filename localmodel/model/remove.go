@@ -51,10 +51,8 @@ func (m *Model) dropUnit(u *Unit, forced bool) {
 	for _, t := range u.tasks {
 		m.abandonTask(t, "unit removed")
 	}
-	if u.running != nil && u.running.Task != nil && forced {
-		// The running action's process is killed by the controller; its result is reported when it exits.
-	}
 	u.queue, u.tasks = nil, nil
+	m.removed[u.Name] = u
 	delete(u.App.units, u.Name)
 	delete(m.units, u.Name)
 	for _, r := range m.relations {

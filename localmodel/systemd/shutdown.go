@@ -35,15 +35,16 @@ func (s *Supervisor) Shutdown(ctx context.Context) {
 	for _, v := range victims {
 		go func() {
 			defer func() { done <- struct{}{} }()
+			deadline := ctx
 			if v.u.TimeoutStopSec != infinity {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, v.u.TimeoutStopSec)
+				deadline, cancel = context.WithTimeout(ctx, v.u.TimeoutStopSec)
 				defer cancel()
 			}
 			select {
 			case <-v.p.done:
 				return
-			case <-ctx.Done():
+			case <-deadline.Done():
 			}
 			s.mu.Lock()
 			_ = signalGroup(v.p, syscall.SIGKILL, true)

@@ -121,8 +121,16 @@ func (s *Supervisor) watch(svc *service, p *process) {
 	}
 	s.mu.Unlock()
 
-	_ = p.cmd.Wait() // the status is in ProcessState; a non-zero exit is not an error here
-	ws, _ := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	// A non-zero exit is not an error here: the status is in ProcessState.
+	// Only a failed wait leaves ProcessState nil; report that as SIGKILL
+	// rather than inventing a clean exit.
+	waitErr := p.cmd.Wait()
+	ws := syscall.WaitStatus(syscall.SIGKILL)
+	if p.cmd.ProcessState != nil {
+		ws, _ = p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	} else {
+		s.logf("systemd: %s: waiting for pid %d: %v", svc.name, p.pid, waitErr)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -69,7 +69,7 @@ func unitName(arg string) (name string, ok bool) {
 
 // findUnitFile returns the first unit file for name on the load path.
 func (s *Supervisor) findUnitFile(name string) (string, []byte, error) {
-	if !strings.HasSuffix(name, ".service") {
+	if _, ok := unitName(name); !ok || !strings.HasSuffix(name, ".service") {
 		return "", nil, fs.ErrNotExist
 	}
 	for _, dir := range s.unitDirs() {

@@ -88,6 +88,7 @@ func unescape(s string) (string, int, error) {
 	simple := map[byte]string{
 		'a': "\a", 'b': "\b", 'f': "\f", 'n': "\n", 'r': "\r", 't': "\t",
 		'v': "\v", '\\': "\\", '"': "\"", '\'': "'", 's': " ", ';': ";",
+		' ': " ", '\t': "\t",
 	}
 	if r, ok := simple[s[1]]; ok {
 		return r, 2, nil

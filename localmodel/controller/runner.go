@@ -1,0 +1,211 @@
+package controller
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/etcd-charm/etcd/localmodel/charmdir"
+	"github.com/etcd-charm/etcd/localmodel/model"
+)
+
+// unitRunner is a unit agent's hook loop: it runs the unit's events one at a time.
+type unitRunner struct {
+	c      *Controller
+	unit   string
+	wakeCh chan struct{}
+	done   chan struct{}
+	once   sync.Once
+
+	mu   sync.Mutex
+	proc *os.Process
+
+	retries int
+}
+
+func newUnitRunner(c *Controller, unit string) *unitRunner {
+	return &unitRunner{c: c, unit: unit, wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (r *unitRunner) poke() {
+	select {
+	case r.wakeCh <- struct{}{}:
+	default:
+	}
+}
+
+// retire ends the loop once the current run (if any) has finished.
+func (r *unitRunner) retire() { r.once.Do(func() { close(r.done) }) }
+
+// kill SIGKILLs the running hook's process group.
+func (r *unitRunner) kill() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.proc != nil {
+		_ = syscall.Kill(-r.proc.Pid, syscall.SIGKILL)
+	}
+}
+
+func (r *unitRunner) loop() {
+	defer r.c.runnerWG.Done()
+	for {
+		r.c.mu.Lock()
+		r.c.m.SetNow(time.Now())
+		run := r.c.m.NextRun(r.unit)
+		r.c.mu.Unlock()
+		if run == nil {
+			select {
+			case <-r.wakeCh:
+				continue
+			case <-r.done:
+				return
+			case <-r.c.ctx.Done():
+				return
+			}
+		}
+		stdout, stderr, code := r.execute(run)
+		if r.c.ctx.Err() != nil {
+			// The controller is shutting down: a killed hook commits nothing and reports nothing.
+			return
+		}
+		r.c.mu.Lock()
+		r.c.m.SetNow(time.Now())
+		if t := run.Event.Task; t != nil {
+			t.Stdout, t.Stderr = stdout, stderr
+		}
+		r.c.m.FinishRun(run, code, stdout+stderr)
+		failed := run.Unit.Failed() == run.Event
+		r.c.mu.Unlock()
+		if x := run.Event.Exec; x != nil {
+			x.Reply <- model.ExecResult{Stdout: stdout, Stderr: stderr, Code: code}
+		}
+		r.report(run, stdout, stderr, code)
+		if failed && r.c.cfg.AutoRetry {
+			r.scheduleRetry(run.Event)
+		} else if code == 0 {
+			r.retries = 0
+		}
+	}
+}
+
+// scheduleRetry re-runs a failed hook after Juju's back-off: 5s, doubling, at most 5 minutes.
+func (r *unitRunner) scheduleRetry(e *model.Event) {
+	delay := 5 * time.Second << min(r.retries, 6)
+	if delay > 5*time.Minute {
+		delay = 5 * time.Minute
+	}
+	r.retries++
+	time.AfterFunc(delay, func() {
+		r.c.mu.Lock()
+		defer r.c.mu.Unlock()
+		if u, err := r.c.m.Unit(r.unit); err == nil && u.Failed() == e {
+			_ = r.c.m.Resolve(r.unit, true)
+		}
+	})
+}
+
+func (r *unitRunner) report(run *model.Run, stdout, stderr string, code int) {
+	entity := "unit-" + tag(r.unit)
+	name := run.Event.Name()
+	if stdout != "" {
+		r.c.log.write(entity, "DEBUG", "unit."+r.unit+"."+name, stdout)
+	}
+	if stderr != "" {
+		r.c.log.write(entity, "WARNING", "unit."+r.unit+"."+name, stderr)
+	}
+	switch {
+	case run.Event.Task != nil:
+		r.c.log.write(entity, "INFO", "juju.worker.uniter.operation", fmt.Sprintf("ran %q action (exit code %d)", name, code))
+	case run.Event.Exec != nil:
+		r.c.log.write(entity, "INFO", "juju.worker.uniter.operation", fmt.Sprintf("ran juju-exec command (exit code %d)", code))
+	case code == 0:
+		r.c.log.write(entity, "INFO", "juju.worker.uniter.operation", fmt.Sprintf("ran %q hook (via hook dispatching script: dispatch)", name))
+	}
+}
+
+// execute runs one event's process: dispatch for hooks and actions, the command for exec.
+func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
+	u := run.Unit
+	if err := r.prepare(run); err != nil {
+		return "", err.Error() + "\n", 1
+	}
+	var cmd *exec.Cmd
+	if x := run.Event.Exec; x != nil {
+		cmd = exec.Command("/bin/sh", "-c", strings.Join(x.Command, " "))
+	} else {
+		cmd = exec.Command(filepath.Join(u.Paths.CharmDir, "dispatch"))
+	}
+	cmd.Dir = u.Paths.CharmDir
+	cmd.Env = append(r.c.baseEnv(u.Paths.Root), run.Env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r.mu.Lock()
+	if err := cmd.Start(); err != nil {
+		r.mu.Unlock()
+		return "", fmt.Sprintf("cannot run %s: %v\n", cmd.Path, err), 1
+	}
+	r.proc = cmd.Process
+	r.mu.Unlock()
+	err := cmd.Wait()
+	r.mu.Lock()
+	r.proc = nil
+	r.mu.Unlock()
+	code = 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+		if code < 0 {
+			code = 1
+		}
+	case err != nil:
+		code = 1
+	}
+	return out.String(), errOut.String(), code
+}
+
+// prepare readies the unit's filesystem for the event: storage locations exist, and an upgrade-charm
+// installs the new charm first.
+func (r *unitRunner) prepare(run *model.Run) error {
+	for _, s := range run.Unit.Storage {
+		if err := os.MkdirAll(s.Location, 0o755); err != nil {
+			return fmt.Errorf("attaching storage %s: %w", s.ID, err)
+		}
+	}
+	if ch := run.Event.Charm; ch != nil {
+		if err := linkCharm(ch.Dir, run.Unit.Paths.CharmDir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func linkCharm(src, dest string) error {
+	if err := charmdir.LinkDir(src, dest); err != nil {
+		return fmt.Errorf("installing charm into %s: %w", dest, err)
+	}
+	return nil
+}
+
+// baseEnv is the process environment under the hook variables: hook tools first on PATH, then the unit
+// root's own bin directories, then the controller's PATH.
+func (c *Controller) baseEnv(root string) []string {
+	path := strings.Join([]string{c.layout.ToolsDir(), filepath.Join(root, "usr/local/sbin"),
+		filepath.Join(root, "usr/local/bin"), os.Getenv("PATH")}, ":")
+	env := []string{
+		"PATH=" + path, "HOME=" + filepath.Join(root, "root"), "LANG=C.UTF-8",
+		"JUJU_AGENT_SOCKET_ADDRESS=" + c.socket, "JUJU_AGENT_SOCKET_NETWORK=unix",
+	}
+	if tmp := os.Getenv("TMPDIR"); tmp != "" {
+		env = append(env, "TMPDIR="+tmp)
+	}
+	return env
+}
