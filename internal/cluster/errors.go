@@ -53,6 +53,10 @@ var (
 	ErrCorrupt = errors.New("etcd cluster is corrupt")
 )
 
+// raftStoppedMessage is go.etcd.io/raft's ErrStopped text, which etcd passes
+// to clients as is.
+const raftStoppedMessage = "raft: stopped"
+
 // errNotSupportedForLearner is the client-side form of etcd's learner
 // refusal; rpctypes exposes only its gRPC form.
 var errNotSupportedForLearner = rpctypes.Error(rpctypes.ErrGRPCNotSupportedForLearner)
@@ -170,8 +174,11 @@ func IsTransient(err error) bool {
 	}
 	var se grpcStatusError
 	if errors.As(err, &se) {
-		code := se.GRPCStatus().Code()
-		return code == codes.Unavailable || code == codes.DeadlineExceeded
+		st := se.GRPCStatus()
+		// A member that is shutting down (just removed, or stopping) answers
+		// with raft's own error, untranslated; another member can serve.
+		return st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded ||
+			st.Message() == raftStoppedMessage
 	}
 	return false
 }

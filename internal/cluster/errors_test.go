@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // TestErrorKinds: etcd's refusals map to the sentinels whichever form they
@@ -63,6 +65,9 @@ func TestErrorKinds(t *testing.T) {
 	// etcd's own sentinel stays reachable through ours.
 	if err := wrap("op", rpctypes.ErrUnhealthy); !errors.Is(err, rpctypes.ErrUnhealthy) {
 		t.Errorf("wrapped error lost etcd's sentinel: %v", err)
+	}
+	if !IsTransient(fmt.Errorf("x: %w", status.Error(codes.Unknown, "raft: stopped"))) {
+		t.Error("a stopping member's raft error must be transient")
 	}
 	if IsTransient(context.Canceled) || IsTransient(nil) || !IsTransient(context.DeadlineExceeded) {
 		t.Error("IsTransient on context errors")

@@ -32,7 +32,7 @@ type EndpointHealth struct {
 	// Status is the member's own status, nil when it did not answer.
 	Status *EndpointStatus
 	// Err says why the endpoint is unhealthy; nil when healthy. It wraps
-	// ErrNoSpace when the NOSPACE alarm is the reason.
+	// ErrNoSpace or ErrCorrupt when an alarm is the reason.
 	Err error
 }
 
@@ -124,8 +124,15 @@ func (r *HealthReport) tally() {
 			names = append(names, a.String())
 		}
 		alarmErr = fmt.Errorf("active alarm(s): %s", strings.Join(names, ", "))
-		if slices.ContainsFunc(r.Alarms, func(a Alarm) bool { return a.Type == AlarmNoSpace }) {
-			alarmErr = &Error{Op: "check etcd health", Kind: ErrNoSpace, Err: alarmErr}
+		// Name the alarm kind so the charm can pick the remedy with errors.Is.
+		for _, k := range []struct {
+			t    AlarmType
+			kind error
+		}{{AlarmNoSpace, ErrNoSpace}, {AlarmCorrupt, ErrCorrupt}} {
+			if slices.ContainsFunc(r.Alarms, func(a Alarm) bool { return a.Type == k.t }) {
+				alarmErr = &Error{Op: "check etcd health", Kind: k.kind, Err: alarmErr}
+				break
+			}
 		}
 	}
 	serving := map[uint64]bool{}

@@ -39,11 +39,7 @@ func TestGrowByLearnersThenShrink(t *testing.T) {
 		}
 
 		// The joiner's initial-cluster is the membership AddLearner returned.
-		var initial []*testMember
-		for _, jm := range joined {
-			initial = append(initial, jm)
-		}
-		tc.start(m, embed.ClusterStateFlagExisting, initialCluster(append(initial, m)...))
+		tc.start(m, embed.ClusterStateFlagExisting, initialCluster(append(slices.Clone(joined), m)...))
 		m.waitReady(t)
 		// A learner cannot serve linearizable reads; health checks it with a
 		// serializable one and leaves it out of the quorum arithmetic.
@@ -58,6 +54,9 @@ func TestGrowByLearnersThenShrink(t *testing.T) {
 		})
 		if err := c.Promote(opContext(t), learner.ID); err != nil {
 			t.Fatalf("promote %s: %v", name, err)
+		}
+		if got, err := c.Member(opContext(t), learner.ID); err != nil || got.IsLearner || got.Name != name {
+			t.Fatalf("member %s after promote: %+v, %v", name, got, err)
 		}
 		// Promoting a voter again is a no-op, as a re-run hook needs.
 		if err := c.Promote(opContext(t), learner.ID); err != nil {
@@ -104,6 +103,9 @@ func TestGrowByLearnersThenShrink(t *testing.T) {
 	}
 	if err := c.Remove(opContext(t), leader.ID); err != nil {
 		t.Fatalf("repeat remove: %v", err)
+	}
+	if _, err := c.Member(opContext(t), leader.ID); !errors.Is(err, ErrMemberNotFound) {
+		t.Fatalf("removed member lookup: got %v, want ErrMemberNotFound", err)
 	}
 	if err := c.Promote(opContext(t), leader.ID); !errors.Is(err, ErrMemberNotFound) {
 		t.Fatalf("promote removed member: got %v, want ErrMemberNotFound", err)
