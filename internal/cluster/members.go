@@ -46,13 +46,21 @@ func membersFromPB(ms []*etcdserverpb.Member) []Member {
 }
 
 // Members lists the cluster's members (a linearizable read, so it reflects
-// every committed membership change).
+// every committed membership change). A read is safe to repeat, so a member
+// that is just shutting down is retried past until ctx ends.
 func (c *Client) Members(ctx context.Context) ([]Member, error) {
-	resp, err := c.cli.MemberList(ctx)
+	var members []Member
+	err := retry(ctx, IsTransient, func(ctx context.Context) error {
+		resp, err := c.cli.MemberList(ctx)
+		if err == nil {
+			members = membersFromPB(resp.Members)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, wrap("list etcd members", err)
 	}
-	return membersFromPB(resp.Members), nil
+	return members, nil
 }
 
 // Member returns the member with the given ID, or ErrMemberNotFound.

@@ -20,7 +20,7 @@ func TestIntegrateAndRemoveRelationHookOrder(t *testing.T) {
 	for _, u := range []string{"prov/0", "req/0", "req/1"} {
 		base[u] = len(hooks(t, m, u))
 	}
-	id, err := m.Integrate(ctx, "prov", "req")
+	id, err := m.Integrate(ctx, "prov:db", "req")
 	if err != nil {
 		t.Fatal(err)
 	}
