@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-charm/etcd/localmodel/client"
 	"github.com/etcd-charm/etcd/localmodel/lmtest"
 )
 
@@ -247,5 +246,3 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
-
-var _ = client.WaitOptions{}

@@ -35,6 +35,9 @@ func TestIntegrateAndRemoveRelationHookOrder(t *testing.T) {
 		}
 	}
 	runs, _ := m.HookHistory(ctx, "prov/0")
+	if env := runs[len(runs)-5].Env; env["JUJU_REMOTE_APP"] != "req" || env["JUJU_REMOTE_UNIT"] != "" {
+		t.Errorf("relation-created env on prov/0: %v", env)
+	}
 	if env := runs[len(runs)-4].Env; env["JUJU_REMOTE_UNIT"] != "req/0" || env["JUJU_RELATION_ID"] != fmt.Sprintf("db:%d", id) {
 		t.Errorf("first joined on prov/0: %v", env)
 	}
@@ -232,5 +235,39 @@ func TestResolveNoRetrySkipsTheHook(t *testing.T) {
 	}
 	if err := m.Resolve(ctx, "tc/0", true); err == nil {
 		t.Error("resolving a unit not in error should fail")
+	}
+}
+
+func TestAutoRetryRerunsAFailedHook(t *testing.T) {
+	t.Parallel()
+	m := lmtest.NewModel(t, lmtest.Options{AutoRetry: true})
+	ctx := lmtest.Ctx(t, 3*time.Minute)
+	deploy(t, m, "tc", 1, nil)
+	waitIdle(t, m)
+	if err := m.SetConfig(ctx, "tc", map[string]string{"fail-hooks": "config-changed"}); err != nil {
+		t.Fatal(err)
+	}
+	lmtest.WaitFor(t, time.Minute, "the unit to be in error", func() bool {
+		st, _ := m.Status(ctx)
+		return st.Applications["tc"].Units["tc/0"].WorkloadStatus.Current == "error"
+	})
+	// The fix arrives while in error; Juju's retry (not a resolve) then runs the hook again and it passes.
+	if err := m.SetConfig(ctx, "tc", map[string]string{"fail-hooks": ""}); err != nil {
+		t.Fatal(err)
+	}
+	lmtest.WaitFor(t, time.Minute, "the retried hook to succeed", func() bool {
+		st, _ := m.Status(ctx)
+		return st.Applications["tc"].Units["tc/0"].WorkloadStatus.Current == "active"
+	})
+	waitIdle(t, m)
+	runs, _ := m.HookHistory(ctx, "tc/0")
+	var codes []int
+	for _, r := range runs {
+		if r.Hook == "config-changed" {
+			codes = append(codes, r.ExitCode)
+		}
+	}
+	if len(codes) < 3 || codes[1] != 1 || codes[len(codes)-1] != 0 {
+		t.Errorf("config-changed exit codes: %v", codes)
 	}
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -56,6 +57,9 @@ func (r *unitRunner) kill() {
 func (r *unitRunner) loop() {
 	defer r.c.runnerWG.Done()
 	for {
+		if r.c.ctx.Err() != nil {
+			return
+		}
 		r.c.mu.Lock()
 		r.c.m.SetNow(time.Now())
 		run := r.c.m.NextRun(r.unit)
@@ -154,6 +158,9 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 	}
 	r.proc = cmd.Process
 	r.mu.Unlock()
+	// A hook must not outlive the controller: teardown cancels the context and the whole process group goes.
+	stopKiller := context.AfterFunc(r.c.ctx, r.kill)
+	defer stopKiller()
 	err := cmd.Wait()
 	r.mu.Lock()
 	r.proc = nil

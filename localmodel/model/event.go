@@ -59,7 +59,8 @@ func hookEvent(hook string) *Event { return &Event{Hook: hook, RelationID: -1} }
 
 func relationEvent(r *Relation, app, kind string) *Event {
 	ep, _ := r.Endpoint(app)
-	return &Event{Hook: ep.Name + "-relation-" + kind, RelationID: r.ID}
+	// Juju names the remote application in every relation hook, including -created and -broken.
+	return &Event{Hook: ep.Name + "-relation-" + kind, RelationID: r.ID, RemoteApp: r.RemoteApp(app)}
 }
 
 // Kind is the hook kind without its endpoint, storage or action prefix: "joined", "storage-attached", ...
