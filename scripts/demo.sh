@@ -16,14 +16,14 @@ $LJ status
 $LJ run etcd/leader health
 $LJ run etcd/leader package-client-credentials --format=json > build/credentials.json
 creds=$(sed -n 's/.*"path": *"\([^"]*\)".*/\1/p' build/credentials.json | head -1)
-rm -rf build/etcd_credentials && tar -xzf "$creds" -C build
+rm -rf build/etcd_credentials && tar -xzmf "$creds" -C build
 endpoints=$(sed -n 's/^  export ETCDCTL_ENDPOINTS=//p' build/etcd_credentials/README.txt)
 
 cat <<MSG
 
 A 3-member etcd cluster is running (TLS and authentication on). Talk to it with:
 
-  export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=$endpoints
+  export ETCDCTL_ENDPOINTS=$endpoints
   export ETCDCTL_CACERT=$PWD/build/etcd_credentials/ca.crt
   export ETCDCTL_CERT=$PWD/build/etcd_credentials/client.crt
   export ETCDCTL_KEY=$PWD/build/etcd_credentials/client.key

@@ -124,7 +124,6 @@ func credentialsTarball(kp pki.KeyPair, caPEM []byte, endpoints []string) ([]byt
 
 Unpack next to where you run etcdctl, then:
 
-  export ETCDCTL_API=3
   export ETCDCTL_CACERT=$(pwd)/etcd_credentials/ca.crt
   export ETCDCTL_CERT=$(pwd)/etcd_credentials/client.crt
   export ETCDCTL_KEY=$(pwd)/etcd_credentials/client.key

@@ -54,7 +54,7 @@ func appStatus(r cluster.HealthReport) (goops.StatusName, string) {
 	leader := "no raft leader"
 	for _, m := range r.Members {
 		if m.ID == r.Leader {
-			leader = "raft leader " + memberLabel(m)
+			leader = "raft leader " + unitOfMember(m)
 		}
 	}
 	verdict := "cluster healthy"
@@ -75,4 +75,12 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// unitOfMember names the unit behind a member: member names are unit names with the slash replaced.
+func unitOfMember(m cluster.Member) string {
+	if i := strings.LastIndex(m.Name, "-"); i > 0 {
+		return m.Name[:i] + "/" + m.Name[i+1:]
+	}
+	return memberLabel(m)
 }

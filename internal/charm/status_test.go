@@ -112,3 +112,11 @@ func TestGivenMembersWhenRemovalIsConsideredThenQuorumIsNeverGivenUp(t *testing.
 		t.Fatal("removing the last member must be refused")
 	}
 }
+
+func TestGivenAMemberNameWhenShownThenTheUnitNameIsRecovered(t *testing.T) {
+	for name, unit := range map[string]string{"etcd-0": "etcd/0", "my-etcd-12": "my-etcd/12"} {
+		if got := unitOfMember(cluster.Member{Name: name}); got != unit {
+			t.Errorf("%s: got %s, want %s", name, got, unit)
+		}
+	}
+}

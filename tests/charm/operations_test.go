@@ -41,7 +41,7 @@ func etcdctl(env []string, args ...string) *exec.Cmd {
 	} else {
 		cmd = exec.Command(artefacts.dispatch, append([]string{"etcdctl"}, args...)...)
 	}
-	cmd.Env = append([]string{"ETCDCTL_API=3", "PATH=" + os.Getenv("PATH")}, env...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	return cmd
 }
 
@@ -53,7 +53,7 @@ func unpackCredentials(t *testing.T, m *client.Model, unit string) (dir string, 
 	}
 	path, _ := res.Results["path"].(string)
 	dir = t.TempDir()
-	if out, err := exec.Command("tar", "-xzf", path, "-C", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("tar", "-xzmf", path, "-C", dir).CombinedOutput(); err != nil {
 		t.Fatalf("unpacking %s: %v %s", path, err, out)
 	}
 	readme, err := os.ReadFile(filepath.Join(dir, "etcd_credentials/README.txt"))
