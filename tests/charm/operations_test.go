@@ -106,6 +106,12 @@ func TestGivenTheCredentialsTarballWhenAnOutsideEtcdctlUsesItThenItReadsAndWrite
 		t.Fatalf("a certificate from another CA named root was served:\n%s", out)
 	}
 
+	// The machine's own etcdctl reaches the cluster with the charm's admin credentials.
+	reply, err := m.Exec(context.Background(), "etcd/1", "etcdctl", "get", "greeting", "--print-value-only")
+	if err != nil || reply.Code != 0 || strings.TrimSpace(reply.Stdout) != "hello" {
+		t.Fatalf("etcdctl on the unit: %v %+v", err, reply)
+	}
+
 	// The health action speaks the classic charm's words.
 	res, err := m.Run(context.Background(), "etcd/0", "health", nil)
 	if err != nil || !strings.Contains(fmt.Sprint(res.Results["output"]), "cluster is healthy") {
