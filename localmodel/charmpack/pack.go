@@ -6,9 +6,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -174,54 +172,4 @@ func addFile(zw *zip.Writer, name string, content []byte, mode os.FileMode) erro
 		return fmt.Errorf("adding %s: %w", name, err)
 	}
 	return nil
-}
-
-// Unpack extracts a .charm archive into dir, keeping file modes (dispatch stays executable) and refusing
-// entries that would land outside dir.
-func Unpack(charmPath, dir string) error {
-	zr, err := zip.OpenReader(charmPath)
-	if err != nil {
-		return fmt.Errorf("opening charm %s: %w", charmPath, err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		target := filepath.Join(dir, f.Name)
-		if !strings.HasPrefix(target, filepath.Clean(dir)+string(os.PathSeparator)) {
-			return fmt.Errorf("charm %s: entry %q escapes the charm directory", charmPath, f.Name)
-		}
-		if f.FileInfo().IsDir() {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := extract(f, target); err != nil {
-			return fmt.Errorf("charm %s: %w", charmPath, err)
-		}
-	}
-	return nil
-}
-
-func extract(f *zip.File, target string) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	mode := f.Mode().Perm()
-	if mode == 0 {
-		mode = 0o644
-	}
-	out, err := os.OpenFile(target, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, rc); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
