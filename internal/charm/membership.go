@@ -53,6 +53,9 @@ func (c *unitContext) ensureMember() error {
 	}
 	switch {
 	case !serviceActive():
+		if err := c.checkDataDirIdentity(); err != nil {
+			return err
+		}
 		if err := c.startService(); err != nil {
 			return err
 		}
@@ -94,6 +97,26 @@ func (c *unitContext) recoverBootstrap() (*bootstrapState, error) {
 	}
 	return nil, blocked("data dir %s belongs to another etcd cluster (%x); move it away or attach empty storage",
 		c.paths.DataDir, clusterID)
+}
+
+// checkDataDirIdentity refuses to start etcd on data of another cluster: a swapped disk or a restored
+// directory would otherwise join, or split, the wrong cluster.
+func (c *unitContext) checkDataDirIdentity() error {
+	want := c.peers.App[keyClusterID]
+	if want == "" {
+		return nil
+	}
+	_, clusterID, err := etcd.DataDirIdentity(c.paths.DataDir)
+	switch {
+	case errors.Is(err, etcd.ErrNoData):
+		return nil
+	case err != nil:
+		return blocked("cannot read the identity of data dir %s (%v); move it away or restore it", c.paths.DataDir, err)
+	case strconv.FormatUint(clusterID, 16) != want:
+		return blocked("data dir %s belongs to another etcd cluster (%x, this one is %s); move it away or attach empty storage",
+			c.paths.DataDir, clusterID, want)
+	}
+	return nil
 }
 
 // bootstrap starts the cluster as a single member; everyone else joins it as a learner.

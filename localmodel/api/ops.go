@@ -9,6 +9,8 @@ type DeployRequest struct {
 	NumUnits  int               `json:"num-units"`
 	Config    map[string]string `json:"config,omitempty"`
 	Resources map[string]string `json:"resources,omitempty"`
+	// Storage is how many instances of each storage every unit gets (juju deploy --storage name=count).
+	Storage map[string]int `json:"storage,omitempty"`
 }
 
 // RefreshRequest replaces an application's charm.

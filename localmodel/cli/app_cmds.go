@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/etcd-charm/etcd/localmodel/client"
@@ -10,7 +11,7 @@ import (
 )
 
 func init() {
-	register("deploy", "deploy CHARM [APP] [-n N] [--config k=v] [--resource name=path]", deploy)
+	register("deploy", "deploy CHARM [APP] [-n N] [--config k=v] [--resource name=path] [--storage name=count]", deploy)
 	register("refresh", "refresh APP --path CHARM: replace the charm and run upgrade-charm", refresh)
 	register("add-unit", "add-unit APP [-n N]", addUnit)
 	register("remove-unit", "remove-unit UNIT... [--force --no-wait]", removeUnit)
@@ -27,9 +28,10 @@ func deploy(e *env, args []string) error {
 	fs := newFlags(e, "deploy")
 	n := fs.Int("n", 1, "number of units")
 	fs.IntVar(n, "num-units", 1, "number of units")
-	var cfg, res multiFlag
+	var cfg, res, sto multiFlag
 	fs.Var(&cfg, "config", "k=v config value (repeatable)")
 	fs.Var(&res, "resource", "name=path resource (repeatable)")
+	fs.Var(&sto, "storage", "name=count storage instances per unit (repeatable; juju's pool and size are not modelled)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -45,7 +47,11 @@ func deploy(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	opts := client.DeployOptions{NumUnits: *n, Config: config, Resources: resources}
+	storage, err := storageCounts(sto)
+	if err != nil {
+		return err
+	}
+	opts := client.DeployOptions{NumUnits: *n, Config: config, Resources: resources, Storage: storage}
 	if len(pos) == 2 {
 		opts.App = pos[1]
 	}
@@ -287,4 +293,22 @@ func printYAML(e *env, v any) error {
 	}
 	_, err = e.stdout.Write(b)
 	return err
+}
+
+// storageCounts parses --storage name=count; Juju's name=pool,size,count forms take the last field as count.
+func storageCounts(flags []string) (map[string]int, error) {
+	kv, err := keyValues(flags)
+	if err != nil || len(kv) == 0 {
+		return nil, err
+	}
+	out := map[string]int{}
+	for name, v := range kv {
+		fields := strings.Split(v, ",")
+		n, err := strconv.Atoi(fields[len(fields)-1])
+		if err != nil {
+			return nil, usagef("--storage %s=%s: the count must be a number", name, v)
+		}
+		out[name] = n
+	}
+	return out, nil
 }

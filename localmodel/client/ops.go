@@ -16,6 +16,8 @@ type DeployOptions struct {
 	NumUnits  int
 	Config    map[string]string
 	Resources map[string]string
+	// Storage asks for this many instances of each named storage per unit (juju deploy --storage name=count).
+	Storage map[string]int
 }
 
 // Deploy deploys a .charm file or charm directory; it returns the new unit names.
@@ -31,7 +33,7 @@ func (m *Model) Deploy(ctx context.Context, charmPath string, opts DeployOptions
 		}
 	}
 	var reply api.UnitsReply
-	err = m.c.call(ctx, "/api/deploy", api.DeployRequest{CharmPath: abs, App: opts.App, NumUnits: opts.NumUnits, Config: opts.Config, Resources: res}, &reply)
+	err = m.c.call(ctx, "/api/deploy", api.DeployRequest{CharmPath: abs, App: opts.App, NumUnits: opts.NumUnits, Config: opts.Config, Resources: res, Storage: opts.Storage}, &reply)
 	if err != nil {
 		return nil, fmt.Errorf("deploy %s: %w", charmPath, err)
 	}

@@ -73,7 +73,7 @@ func (c *Controller) deploy(_ *http.Request, req api.DeployRequest) (api.UnitsRe
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m.SetNow(time.Now())
-	units, err := c.m.Deploy(app, ch, config, resources, n)
+	units, err := c.m.DeployWithStorage(app, ch, config, resources, req.Storage, n)
 	if err != nil {
 		return api.UnitsReply{}, err
 	}

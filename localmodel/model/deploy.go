@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 
@@ -12,6 +13,12 @@ var appNameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]*[a-z][a-z0-9]*)*$`
 
 // Deploy creates an application with its peer relations and n units. Config values are already typed.
 func (m *Model) Deploy(name string, ch *charmdir.Charm, config map[string]any, resources map[string]string, n int) ([]*Unit, error) {
+	return m.DeployWithStorage(name, ch, config, resources, nil, n)
+}
+
+// DeployWithStorage is Deploy with storage directives: name → instances per unit, within the charm's range.
+func (m *Model) DeployWithStorage(name string, ch *charmdir.Charm, config map[string]any, resources map[string]string,
+	storage map[string]int, n int) ([]*Unit, error) {
 	if name == "" {
 		name = ch.Meta.Name
 	}
@@ -43,6 +50,19 @@ func (m *Model) Deploy(name string, ch *charmdir.Charm, config map[string]any, r
 	}
 	for k, v := range resources {
 		a.Resources[k] = v
+	}
+	for k, v := range storage {
+		spec, ok := ch.Meta.Storage[k]
+		if !ok {
+			return nil, fmt.Errorf("charm %q has no storage %q", ch.Meta.Name, k)
+		}
+		if v < minStorageCount(spec) || v > maxStorageCount(spec) {
+			return nil, fmt.Errorf("storage %q: %d instances is outside the charm's range %q", k, v, spec.Multiple.Range)
+		}
+		if a.Storage == nil {
+			a.Storage = map[string]int{}
+		}
+		a.Storage[k] = v
 	}
 	m.apps[name] = a
 	for _, ep := range ch.Meta.Endpoints() {
@@ -107,10 +127,11 @@ func (m *Model) scheduleDeploy(u *Unit) {
 	a := u.App
 	for _, name := range a.Charm.Meta.StorageNames() {
 		spec := a.Charm.Meta.Storage[name]
-		if minStorageCount(spec) == 0 {
-			continue
+		count := minStorageCount(spec)
+		if want, ok := a.Storage[name]; ok {
+			count = want
 		}
-		for i := 0; i < minStorageCount(spec); i++ {
+		for i := 0; i < count; i++ {
 			m.attachStorage(u, name)
 		}
 	}
@@ -207,6 +228,26 @@ func minStorageCount(spec charmdir.StorageSpec) int {
 		return 1
 	}
 	return lo
+}
+
+// maxStorageCount is the upper end of a storage range ("0-1" → 1, "1-" → unbounded, none → 1).
+func maxStorageCount(spec charmdir.StorageSpec) int {
+	rng := spec.Multiple.Range
+	if rng == "" {
+		return 1
+	}
+	_, hi, ok := strings.Cut(rng, "-")
+	if !ok {
+		return minStorageCount(spec)
+	}
+	if hi == "" {
+		return math.MaxInt32
+	}
+	var n int
+	if _, err := fmt.Sscanf(hi, "%d", &n); err != nil {
+		return minStorageCount(spec)
+	}
+	return n
 }
 
 func unitTag(unit string) string {

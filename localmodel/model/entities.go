@@ -29,8 +29,11 @@ type Application struct {
 	CharmRev  int
 	Config    map[string]any // user-set values only; defaults come from the charm
 	Resources map[string]string
-	Life      Life
-	Leader    string
+	// Storage is the instance count per storage name each new unit gets, where the operator asked for more
+	// than the charm's minimum (deploy --storage).
+	Storage map[string]int
+	Life    Life
+	Leader  string
 	// leaderlessSince is when the last leader went away; a new one is elected a lease duration later.
 	leaderlessSince time.Time
 	LeaderSettings  map[string]string

@@ -252,3 +252,16 @@ func TestFailedHookBlocksQueueUntilResolved(t *testing.T) {
 		t.Errorf("resolve should retry the failed hook, got %+v", run)
 	}
 }
+
+func TestGivenStorageDirectivesWhenDeployingThenTheCharmsRangeIsEnforced(t *testing.T) {
+	m := modeltest.New(t)
+	if _, err := m.DeployWithStorage("tc", modeltest.Charm(t), nil, nil, map[string]int{"data": 2}, 1); err == nil {
+		t.Fatal("two instances of a single-instance storage were accepted")
+	}
+	if _, err := m.DeployWithStorage("tc", modeltest.Charm(t), nil, nil, map[string]int{"nope": 1}, 1); err == nil {
+		t.Fatal("an undeclared storage was accepted")
+	}
+	if _, err := m.DeployWithStorage("tc", modeltest.Charm(t), nil, nil, map[string]int{"data": 1}, 1); err != nil {
+		t.Fatalf("one instance of data: %v", err)
+	}
+}
