@@ -154,6 +154,22 @@ func validRotate(p string) bool {
 
 // canManage reports whether the unit may change the secret: the leader for application-owned secrets,
 // the owning unit for unit-owned ones.
+// managedSecret resolves a secret this unit may change (set, grant, revoke), with Juju's refusal otherwise:
+// an application's secret is managed by its leader only.
+func (c *Context) managedSecret(ref string) (*Secret, error) {
+	s, err := c.ResolveSecret(ref, "")
+	if err != nil {
+		return nil, err
+	}
+	if !c.canManage(s) {
+		if s.OwnerUnit == "" && s.OwnerApp == c.Unit.App.Name {
+			return nil, fmt.Errorf("this unit is not the leader")
+		}
+		return nil, ErrPermissionDenied
+	}
+	return s, nil
+}
+
 func (c *Context) canManage(s *Secret) bool {
 	if s.OwnerUnit != "" {
 		return s.OwnerUnit == c.Unit.Name
@@ -381,15 +397,9 @@ func (c *Context) SecretIDs() []string {
 
 // SecretSet updates a secret. New content different from the latest revision creates a revision at commit.
 func (c *Context) SecretSet(ref string, a SecretArgs) error {
-	s, err := c.ResolveSecret(ref, "")
+	s, err := c.managedSecret(ref)
 	if err != nil {
 		return err
-	}
-	if !c.canManage(s) {
-		if s.OwnerUnit == "" && s.OwnerApp == c.Unit.App.Name {
-			return fmt.Errorf("this unit is not the leader")
-		}
-		return ErrPermissionDenied
 	}
 	if len(a.Content) > 0 {
 		if err := validateContent(a.Content); err != nil {
@@ -493,15 +503,9 @@ func (c *Context) SecretRemove(ref string, revision int) error {
 
 // SecretGrant gives the relation's remote application (or one of its units) access, at commit.
 func (c *Context) SecretGrant(ref string, r *Relation, unit string) error {
-	s, err := c.ResolveSecret(ref, "")
+	s, err := c.managedSecret(ref)
 	if err != nil {
 		return err
-	}
-	if !c.canManage(s) {
-		if s.OwnerUnit == "" && s.OwnerApp == c.Unit.App.Name {
-			return fmt.Errorf("this unit is not the leader")
-		}
-		return ErrPermissionDenied
 	}
 	remote := r.RemoteApp(c.Unit.App.Name)
 	if unit != "" && !strings.HasPrefix(unit, remote+"/") {
@@ -521,15 +525,9 @@ func (c *Context) SecretGrant(ref string, r *Relation, unit string) error {
 
 // SecretRevoke removes grants matching the relation, application or unit, at commit.
 func (c *Context) SecretRevoke(ref string, r *Relation, app, unit string) error {
-	s, err := c.ResolveSecret(ref, "")
+	s, err := c.managedSecret(ref)
 	if err != nil {
 		return err
-	}
-	if !c.canManage(s) {
-		if s.OwnerUnit == "" && s.OwnerApp == c.Unit.App.Name {
-			return fmt.Errorf("this unit is not the leader")
-		}
-		return ErrPermissionDenied
 	}
 	m := c.m
 	c.secretOps = append(c.secretOps, func() {
