@@ -80,24 +80,12 @@ func checkType(key string, prop map[string]any, v any) (any, error) {
 			return nil, bad()
 		}
 	case "integer":
-		switch n := v.(type) {
-		case int:
-			return int64(n), nil
-		case int64:
+		if n, ok := asInt64(v); ok {
 			return n, nil
-		case float64:
-			if n == float64(int64(n)) {
-				return int64(n), nil
-			}
 		}
 		return nil, bad()
 	case "number":
-		switch n := v.(type) {
-		case int:
-			return float64(n), nil
-		case int64:
-			return float64(n), nil
-		case float64:
+		if n, ok := asFloat64(v); ok {
 			return n, nil
 		}
 		return nil, bad()

@@ -64,23 +64,11 @@ func (s ConfigSchema) Normalize(key string, v any) (any, error) {
 			return str, nil
 		}
 	case "int":
-		switch n := v.(type) {
-		case int:
-			return int64(n), nil
-		case int64:
+		if n, ok := asInt64(v); ok {
 			return n, nil
-		case float64:
-			if n == float64(int64(n)) {
-				return int64(n), nil
-			}
 		}
 	case "float":
-		switch n := v.(type) {
-		case int:
-			return float64(n), nil
-		case int64:
-			return float64(n), nil
-		case float64:
+		if n, ok := asFloat64(v); ok {
 			return n, nil
 		}
 	case "boolean":
@@ -112,4 +100,32 @@ func (s ConfigSchema) Keys() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// asInt64 accepts the integer forms YAML and JSON decoders produce (a JSON number arrives as a float64).
+func asInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int:
+		return int64(n), true
+	case int64:
+		return n, true
+	case float64:
+		if n == float64(int64(n)) {
+			return int64(n), true
+		}
+	}
+	return 0, false
+}
+
+// asFloat64 accepts any number a YAML or JSON decoder produces.
+func asFloat64(v any) (float64, bool) {
+	switch n := v.(type) {
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case float64:
+		return n, true
+	}
+	return 0, false
 }
