@@ -68,6 +68,11 @@ func extract(f *zip.File, target string) error {
 // CopyDir copies a directory tree, replacing files atomically so a running dispatch is never overwritten in
 // place (that would fail with "text file busy").
 func CopyDir(src, dest string) error {
+	return eachFile(src, dest, copyFile)
+}
+
+// eachFile mirrors src's directories under dest and hands every regular file to place.
+func eachFile(src, dest string, place func(path, target string, mode os.FileMode) error) error {
 	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -83,13 +88,17 @@ func CopyDir(src, dest string) error {
 		if !info.Mode().IsRegular() {
 			return nil
 		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		return writeAtomically(target, in, info.Mode().Perm())
+		return place(path, target, info.Mode().Perm())
 	})
+}
+
+func copyFile(path, target string, mode os.FileMode) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	return writeAtomically(target, in, mode)
 }
 
 func writeAtomically(target string, r io.Reader, mode os.FileMode) error {
@@ -117,31 +126,12 @@ func writeAtomically(target string, r io.Reader, mode os.FileMode) error {
 // filesystems), so every unit gets its own charm directory without duplicating a large dispatch binary.
 // Existing files are replaced by rename, never rewritten in place.
 func LinkDir(src, dest string) error {
-	return filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dest, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
+	return eachFile(src, dest, func(path, target string, mode os.FileMode) error {
 		tmp := filepath.Join(filepath.Dir(target), ".link-"+filepath.Base(target))
 		_ = os.Remove(tmp)
 		if err := os.Link(path, tmp); err == nil {
 			return os.Rename(tmp, target)
 		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		return writeAtomically(target, in, info.Mode().Perm())
+		return copyFile(path, target, mode)
 	})
 }
