@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -54,6 +55,8 @@ func TestSupervisedWorkloadRestartsAfterSIGKILL(t *testing.T) {
 	if err := m.SignalWorkload(ctx, "tc/0", "testcharm-web", syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// kill(2) returns before every thread of the process has stopped; wait for the kernel to say it has.
+	lmtest.WaitFor(t, 10*time.Second, "the paused process to be stopped", func() bool { return processStopped(svc.MainPID) })
 	if httpOK(u.Address) {
 		t.Error("a SIGSTOPped service answered")
 	}
@@ -126,4 +129,15 @@ func TestDestroyLeavesNothingRunning(t *testing.T) {
 	if _, err := client.Connect(dir); err == nil {
 		t.Error("connected to a destroyed model")
 	}
+}
+
+// processStopped reports whether /proc says the process is in the stopped state (T).
+func processStopped(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses and may itself contain spaces.
+	i := strings.LastIndexByte(string(stat), ')')
+	return i > 0 && i+2 < len(stat) && stat[i+2] == 'T'
 }
