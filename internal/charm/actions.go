@@ -13,6 +13,7 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
 
@@ -109,7 +110,7 @@ func (c *unitContext) credentialsAction() error {
 		return err
 	}
 	path := filepath.Join(c.paths.credentialsDir, "etcd_credentials.tar.gz")
-	if _, err := writeFileAtomic(path, archive, 0o600); err != nil {
+	if _, err := etcd.WriteFile(path, archive, 0o600); err != nil {
 		return err
 	}
 	return goops.SetActionResults(map[string]string{

@@ -19,6 +19,7 @@ type unitContext struct {
 	cfg     Config
 	peers   *peerRelation
 	address string
+	network *goops.Network // the peer binding; nil where network-get is unavailable
 	paths   paths
 }
 

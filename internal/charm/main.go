@@ -62,7 +62,7 @@ func load(env goops.Environment) (*unitContext, error) {
 	if c.peers, err = readPeers(c.unit); err != nil {
 		return nil, err
 	}
-	if c.address, err = unitAddress(); err != nil {
+	if c.address, c.network, err = unitAddress(); err != nil {
 		return nil, err
 	}
 	c.paths, err = workloadPaths(c.root)
@@ -83,14 +83,16 @@ func rootDir() string {
 
 func (c *unitContext) getenv(name string) string { return goops.GetEnvGetter().Get(name) }
 
-func unitAddress() (string, error) {
+// unitAddress is the peer binding's ingress address (the unit's private address when the binding has none),
+// and the binding itself, whose bind addresses the member certificate must also cover.
+func unitAddress() (string, *goops.Network, error) {
 	nw, err := goops.GetNetwork(peerEndpoint)
 	if err == nil && len(nw.IngressAddresses) > 0 {
-		return nw.IngressAddresses[0], nil
+		return nw.IngressAddresses[0], nw, nil
 	}
 	addr, aerr := goops.GetUnitPrivateAddress()
 	if aerr != nil {
-		return "", fmt.Errorf("finding this unit's address: %w", aerr)
+		return "", nil, fmt.Errorf("finding this unit's address: %w", aerr)
 	}
-	return addr, nil
+	return addr, nw, nil
 }

@@ -2,7 +2,6 @@ package charm
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/gruyaume/goops"
@@ -41,9 +40,4 @@ func dataStorageLocation() (string, error) {
 		return "", fmt.Errorf("locating storage %s: %w", ids[0], err)
 	}
 	return info.Location, nil
-}
-
-// writeFileAtomic replaces path with data and reports whether the content changed.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) (bool, error) {
-	return etcd.WriteFile(path, data, mode)
 }

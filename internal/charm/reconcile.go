@@ -10,6 +10,8 @@ import (
 
 	"github.com/gruyaume/goops"
 	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 // errBlocked means a person has to act; the message says what to do.
@@ -34,8 +36,10 @@ func (c *unitContext) reconcile() error {
 	if c.peers.Self[keyMemberState] == stateRemoved {
 		return goops.SetUnitStatus(goops.StatusMaintenance, "removed from the etcd cluster; the unit is going away")
 	}
+	var ca pki.KeyPair
 	if c.leader {
-		if err := c.leaderSetup(); err != nil {
+		var err error
+		if ca, err = c.leaderSetup(); err != nil {
 			return err
 		}
 	}
@@ -47,7 +51,7 @@ func (c *unitContext) reconcile() error {
 		return err
 	}
 	if c.leader {
-		if err := c.signAll(); err != nil {
+		if err := c.signPending(ca); err != nil {
 			return err
 		}
 	}
@@ -68,32 +72,26 @@ func (c *unitContext) reconcile() error {
 }
 
 // leaderSetup creates what the cluster shares, once: the CA, the root secret, the cluster token and the seed.
-func (c *unitContext) leaderSetup() error {
-	if _, err := c.ensureCA(); err != nil {
-		return err
+// It returns the CA, which the leader goes on to sign with.
+func (c *unitContext) leaderSetup() (pki.KeyPair, error) {
+	ca, err := c.ensureCA()
+	if err != nil {
+		return ca, err
 	}
 	if err := c.ensureRootSecret(); err != nil {
-		return err
+		return ca, err
 	}
 	if c.peers.App[keyClusterToken] == "" {
 		token, err := randomToken(16)
 		if err != nil {
-			return err
+			return ca, err
 		}
 		if err := c.peers.setApp(map[string]string{keyClusterToken: token, keySeed: c.unit,
 			keyPeerPort: strconv.Itoa(c.cfg.ManagementPort)}); err != nil {
-			return err
+			return ca, err
 		}
 	}
-	return nil
-}
-
-func (c *unitContext) signAll() error {
-	ca, err := c.ensureCA()
-	if err != nil {
-		return err
-	}
-	return c.signPending(ca)
+	return ca, nil
 }
 
 func (c *unitContext) bootstrappedPeerPort() int {

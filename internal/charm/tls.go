@@ -13,6 +13,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
 
@@ -91,7 +92,7 @@ func (c *unitContext) rootPassword() (string, error) {
 // hostname, loopback and whatever the operator added.
 func (c *unitContext) memberSANs() []string {
 	sans := []string{c.address, "127.0.0.1", "localhost"}
-	if nw, err := goops.GetNetwork(peerEndpoint); err == nil {
+	if nw := c.network; nw != nil {
 		for _, b := range nw.BindAddresses {
 			for _, a := range b.Addresses {
 				sans = append(sans, a.Value)
@@ -155,7 +156,7 @@ func (c *unitContext) ensureKey(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating a private key: %w", err)
 	}
-	if _, err := writeFileAtomic(path, key, 0o600); err != nil {
+	if _, err := etcd.WriteFile(path, key, 0o600); err != nil {
 		return nil, err
 	}
 	return key, nil
@@ -303,7 +304,7 @@ func (c *unitContext) installCertificates() (bool, error) {
 	}{
 		{c.paths.CACert, caPEM}, {c.paths.MemberCert, issued.Member}, {c.paths.RootClientCert, issued.Client},
 	} {
-		if _, err := writeFileAtomic(f.path, []byte(f.data), 0o644); err != nil {
+		if _, err := etcd.WriteFile(f.path, []byte(f.data), 0o644); err != nil {
 			return false, err
 		}
 	}

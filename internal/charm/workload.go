@@ -96,7 +96,7 @@ func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("rendering etcd configuration: %w", err)
 	}
-	changed, err := writeFileAtomic(c.paths.ConfigFile, rendered, etcd.ModeConfig)
+	changed, err := etcd.WriteFile(c.paths.ConfigFile, rendered, etcd.ModeConfig)
 	if err != nil {
 		return false, err
 	}
@@ -104,7 +104,7 @@ func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("rendering the etcd service unit: %w", err)
 	}
-	unitChanged, err := writeFileAtomic(c.paths.UnitFile, unit, etcd.ModeUnit)
+	unitChanged, err := etcd.WriteFile(c.paths.UnitFile, unit, etcd.ModeUnit)
 	if err != nil {
 		return false, err
 	}
@@ -145,10 +145,10 @@ func (c *unitContext) installEtcdctl() error {
 	if err != nil {
 		return err
 	}
-	if _, err := writeFileAtomic(c.paths.Etcdctl, script, etcd.ModeExecutable); err != nil {
+	if _, err := etcd.WriteFile(c.paths.Etcdctl, script, etcd.ModeExecutable); err != nil {
 		return err
 	}
-	_, err = writeFileAtomic(c.paths.Etcdutl, etcd.EtcdutlScript(c.paths.Paths), etcd.ModeExecutable)
+	_, err = etcd.WriteFile(c.paths.Etcdutl, etcd.EtcdutlScript(c.paths.Paths), etcd.ModeExecutable)
 	return err
 }
 
