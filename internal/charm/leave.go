@@ -90,7 +90,13 @@ func (c *unitContext) removeSelf() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
 	defer cancel()
-	cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+	// Ask the other members, not this one: a member that applies its own removal shuts down, and a request it
+	// was serving can hang until the deadline instead of answering (seen scaling 2 -> 1).
+	endpoints := c.voterEndpoints(false)
+	if len(endpoints) == 0 {
+		endpoints = []string{c.clientURL()}
+	}
+	cli, err := c.dial(ctx, endpoints)
 	if err != nil {
 		return err
 	}
