@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 // unitContext is one hook's facts about this unit and the model.
@@ -21,6 +23,7 @@ type unitContext struct {
 	address string
 	network *goops.Network // the peer binding; nil where network-get is unavailable
 	paths   paths
+	ca      pki.KeyPair // the cluster CA, on the leader only
 }
 
 func (c *unitContext) peerURL() string {

@@ -13,7 +13,8 @@ type Paths struct {
 	DataDir    string // /var/lib/etcd, or <data storage>/etcd
 
 	TLSDir         string // /etc/etcd/tls
-	CACert         string // trusted CA bundle for both listeners
+	CACert         string // the cluster CA: trusted by the peer listener, and what clients verify us with
+	ClientTrust    string // the client listener's trust bundle: the cluster CA plus pinned client certificates
 	MemberCert     string // serverAuth+clientAuth, SANs = unit addresses
 	MemberKey      string
 	RootClientCert string // CN=root, the charm's own etcd credential
@@ -54,6 +55,7 @@ func NewPaths(root, dataStorage string) Paths {
 		DataDir:        dataDir,
 		TLSDir:         tlsDir,
 		CACert:         filepath.Join(tlsDir, "ca.crt"),
+		ClientTrust:    filepath.Join(tlsDir, "client-ca.crt"),
 		MemberCert:     filepath.Join(tlsDir, "member.crt"),
 		MemberKey:      filepath.Join(tlsDir, "member.key"),
 		RootClientCert: filepath.Join(tlsDir, "root.crt"),

@@ -1,0 +1,333 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/gruyaume/goops"
+	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcd-charm/etcd/interfaces/etcd"
+	"github.com/etcd-charm/etcd/interfaces/etcdclient"
+	"github.com/etcd-charm/etcd/interfaces/etcdproxy"
+	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/pki"
+)
+
+// relationIDs lists an endpoint's relations, leaving out the one this hook reports broken: it is going,
+// whatever relation-ids still says about it.
+func (c *unitContext) relationIDs(endpoint string) ([]string, error) {
+	ids, err := goops.GetRelationIDs(endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s relations: %w", endpoint, err)
+	}
+	if c.hook == endpoint+"-relation-broken" {
+		broken := c.getenv("JUJU_RELATION_ID")
+		ids = slices.DeleteFunc(ids, func(id string) bool { return id == broken })
+	}
+	return ids, nil
+}
+
+// readClientRequests gathers every client relation's request (leader only: etcd_client requests live in the
+// requirer's application bag, which only a leader answers).
+func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdclient.Request, error) {
+	var reqs []clientRequest
+	for _, ep := range []string{dbEndpoint, proxyEndpoint} {
+		ids, err := c.relationIDs(ep)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, id := range ids {
+			app, err := goops.GetRelationApp(id)
+			if err != nil {
+				return nil, nil, fmt.Errorf("naming the application on %s: %w", id, err)
+			}
+			reqs = append(reqs, clientRequest{Key: id, Endpoint: ep, RelationID: id, App: app})
+		}
+	}
+	ids, err := c.relationIDs(clientEndpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	byRelation := map[string][]etcdclient.Request{}
+	for _, id := range ids {
+		app, _ := goops.GetRelationApp(id)
+		rs, problems, err := etcdclient.ReadRequests(id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("reading the etcd_client request on %s: %w", id, err)
+		}
+		byRelation[id] = rs
+		for _, r := range rs {
+			reqs = append(reqs, clientRequest{Key: r.Key(), Endpoint: clientEndpoint, RelationID: id, App: r.App,
+				Prefix: r.Prefix, HasPrefix: r.HasPrefix, CertPEM: r.CertificatePEM})
+		}
+		for _, p := range problems {
+			reqs = append(reqs, clientRequest{Key: p.Key, Endpoint: clientEndpoint, RelationID: id, App: app, Problem: p.Reason})
+		}
+	}
+	return reqs, byRelation, nil
+}
+
+// serveClients is the leader's part: decide which clients the cluster serves, make etcd's users, roles and
+// the charm-issued identities match, record them for every unit, and answer etcd_client requirers whose
+// certificate every member already trusts. It returns the requests it refused.
+func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client, members []cluster.Member) ([]clientProblem, error) {
+	reqs, byRelation, err := c.readClientRequests()
+	if err != nil {
+		return nil, err
+	}
+	current := c.peers.clientRegistry()
+	if len(reqs) == 0 && len(current) == 0 {
+		return nil, nil
+	}
+	users, err := cli.Users(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing etcd users: %w", err)
+	}
+	plan := planClients(current, reqs, users, c.now)
+	for _, g := range plan.Revoke {
+		if err := c.revokeClient(ctx, cli, g, plan.Grants); err != nil {
+			return nil, err
+		}
+	}
+	for _, key := range slices.Sorted(maps.Keys(plan.Grants)) {
+		g, err := c.grantClient(ctx, cli, plan.Grants[key])
+		if err != nil {
+			return nil, err
+		}
+		plan.Grants[key] = g
+	}
+	if err := c.peers.setClientRegistry(plan.Grants); err != nil {
+		return nil, err
+	}
+	// The leader gets no relation-changed for its own application bag, so it applies the new trust itself
+	// rather than waiting for its next hook.
+	if want := trustDigest(c.clientTrustBundle()); c.peers.Self[keyClientTrust] != want {
+		if err := c.ensureMember(); err != nil {
+			return nil, err
+		}
+		if err := c.peers.setUnit(map[string]string{keyClientTrust: want}); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.answerClientRequirers(byRelation, plan.Grants, members); err != nil {
+		return nil, err
+	}
+	return plan.Problems, nil
+}
+
+// grantClient makes etcd match one grant: the user (no password: it authenticates by its certificate's
+// CN), its role with exactly the grant's permissions, and for db and proxy a current certificate.
+func (c *unitContext) grantClient(ctx context.Context, cli *cluster.Client, g clientGrant) (clientGrant, error) {
+	if err := cli.EnsureUser(ctx, g.User, ""); err != nil {
+		return g, err
+	}
+	if err := cli.EnsureRole(ctx, g.User, g.permissions()); err != nil {
+		return g, err
+	}
+	if err := cli.GrantRole(ctx, g.User, g.User); err != nil {
+		return g, err
+	}
+	if g.Endpoint == clientEndpoint {
+		return g, nil
+	}
+	return c.ensureIssuedIdentity(g)
+}
+
+// ensureIssuedIdentity gives a db or proxy relation a client certificate of its own, renewed like the
+// members' certificates, in an application secret every unit can read.
+func (c *unitContext) ensureIssuedIdentity(g clientGrant) (clientGrant, error) {
+	if g.SecretID != "" {
+		content, err := goops.GetSecretByID(g.SecretID, false, false)
+		if err == nil && !c.needsRenewal(content["certificate"]) && content["certificate"] != "" {
+			return g, nil
+		}
+	}
+	kp, err := pki.IssueClient(c.ca, g.User, pki.ClientLifetime)
+	if err != nil {
+		return g, fmt.Errorf("issuing the client certificate of %s: %w", g.RelationID, err)
+	}
+	content := map[string]string{"certificate": string(kp.CertPEM), "private-key": string(kp.KeyPEM)}
+	if g.SecretID != "" {
+		if err := goops.SetSecret(&goops.SetSecretOptions{ID: g.SecretID, Content: content}); err != nil {
+			return g, fmt.Errorf("renewing the client certificate of %s: %w", g.RelationID, err)
+		}
+		return g, nil
+	}
+	id, err := goops.AddSecret(&goops.AddSecretOptions{
+		Content:     content,
+		Description: fmt.Sprintf("etcd client identity of %s (%s)", g.RelationID, g.App),
+		Label:       "client-" + strings.ReplaceAll(g.RelationID, ":", "-"),
+		Owner:       goops.OwnerApplication,
+	})
+	if err != nil {
+		return g, fmt.Errorf("storing the client identity of %s: %w", g.RelationID, err)
+	}
+	g.SecretID = strings.TrimSpace(id)
+	return g, nil
+}
+
+// revokeClient deletes a grant's role and user (its requests fail from the next one on) and the secrets the
+// charm made for it. A user that another grant now holds is kept: the CN moved, not the client.
+func (c *unitContext) revokeClient(ctx context.Context, cli *cluster.Client, g clientGrant, keep clientRegistry) error {
+	goops.LogInfof("revoking etcd user %s of %s (%s)", g.User, g.RelationID, g.App)
+	inUse := false
+	for _, k := range keep {
+		inUse = inUse || k.User == g.User
+	}
+	if !inUse {
+		if err := cli.DeleteRole(ctx, g.User); err != nil {
+			return err
+		}
+		if err := cli.DeleteUser(ctx, g.User); err != nil {
+			return err
+		}
+	}
+	if g.SecretID != "" {
+		if err := goops.RemoveSecret(g.SecretID); err != nil {
+			goops.LogWarningf("removing the client identity secret of %s: %v", g.RelationID, err)
+		}
+	}
+	if g.Endpoint == clientEndpoint {
+		var kept []string
+		for key, k := range keep {
+			if k.RelationID == g.RelationID {
+				kept = append(kept, key)
+			}
+		}
+		if err := etcdclient.Withdraw(g.RelationID, kept); err != nil {
+			goops.LogWarningf("withdrawing the answer on %s: %v", g.RelationID, err)
+		}
+	}
+	return nil
+}
+
+// answerClientRequirers publishes endpoints, the user and the CA to each etcd_client relation, but only for
+// requests whose certificate every member already trusts: "ready" then means a request will succeed.
+func (c *unitContext) answerClientRequirers(byRelation map[string][]etcdclient.Request, grants clientRegistry, members []cluster.Member) error {
+	if !c.trustLiveEverywhere(grants) {
+		goops.LogInfof("client trust not yet applied on every member; etcd_client answers wait")
+		return nil
+	}
+	endpoints, uris := clientAddresses(members)
+	for _, id := range slices.Sorted(maps.Keys(byRelation)) {
+		responses := map[string]etcdclient.Response{}
+		var granted []etcdclient.Request
+		for _, r := range byRelation[id] {
+			g, ok := grants[r.Key()]
+			if !ok {
+				continue
+			}
+			granted = append(granted, r)
+			responses[r.Key()] = etcdclient.Response{Endpoints: endpoints, URIs: uris, Version: version.Version,
+				Username: g.User, TLSCA: c.peers.App[keyCACert]}
+		}
+		if len(granted) == 0 {
+			continue
+		}
+		if err := etcdclient.Publish(id, granted, responses); err != nil {
+			return fmt.Errorf("answering the etcd_client request on %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// trustLiveEverywhere: every member unit runs with the trust bundle these grants make.
+func (c *unitContext) trustLiveEverywhere(grants clientRegistry) bool {
+	want := trustDigest(trustBundle(c.peers.App[keyCACert], grants))
+	bags := append([]map[string]string{c.peers.Self}, slices.Collect(maps.Values(c.peers.Units))...)
+	for _, bag := range bags {
+		if bag[keyMemberState] == stateVoter && bag[keyClientTrust] != want {
+			return false
+		}
+	}
+	return true
+}
+
+// clientAddresses are the voting members' client URLs as etcd_client wants them: host:port and https URLs.
+func clientAddresses(members []cluster.Member) (endpoints, uris []string) {
+	for _, m := range members {
+		if m.IsLearner || len(m.ClientURLs) == 0 {
+			continue
+		}
+		u := m.ClientURLs[0]
+		uris = append(uris, u)
+		if parsed, err := url.Parse(u); err == nil {
+			endpoints = append(endpoints, parsed.Host)
+		}
+	}
+	slices.Sort(endpoints)
+	slices.Sort(uris)
+	return endpoints, uris
+}
+
+// publishClassicRelations writes this member's view to every db and proxy relation: every registered unit
+// publishes complete, identical values, because consumers read whichever unit they find first.
+func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
+	if c.peers.Self[keyMemberState] != stateVoter {
+		return nil
+	}
+	grants := c.peers.clientRegistry()
+	_, uris := clientAddresses(members)
+	var cluster []etcdproxy.Member
+	for _, m := range members {
+		if !m.IsLearner && m.Name != "" && len(m.PeerURLs) > 0 {
+			cluster = append(cluster, etcdproxy.Member{Name: m.Name, PeerURL: m.PeerURLs[0]})
+		}
+	}
+	for _, ep := range []string{dbEndpoint, proxyEndpoint} {
+		ids, err := c.relationIDs(ep)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			g, ok := grants[id]
+			if !ok || g.SecretID == "" {
+				continue // the leader has not issued this relation's identity yet
+			}
+			creds, err := c.issuedCredentials(g)
+			if err != nil {
+				return err
+			}
+			if ep == dbEndpoint {
+				err = etcd.Publish(id, etcd.ProviderData{ConnectionString: etcd.ConnectionString(uris),
+					Version: version.Version, Credentials: creds})
+			} else {
+				err = etcdproxy.Publish(id, etcdproxy.ProviderData{Cluster: etcdproxy.ClusterString(cluster), Credentials: creds})
+			}
+			if err != nil {
+				return fmt.Errorf("publishing to %s: %w", id, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *unitContext) issuedCredentials(g clientGrant) (etcd.Credentials, error) {
+	content, err := goops.GetSecretByID(g.SecretID, false, false)
+	if err != nil {
+		return etcd.Credentials{}, fmt.Errorf("reading the client identity of %s: %w", g.RelationID, err)
+	}
+	ca := c.peers.App[keyCACert]
+	if !strings.HasSuffix(ca, "\n") {
+		ca += "\n" // consumers of the classic charm got a CA file ending in a newline
+	}
+	return etcd.Credentials{ClientCert: content["certificate"], ClientKey: content["private-key"], ClientCA: ca}, nil
+}
+
+// reportClientProblems blocks the leader and the application on refused client requests, naming each
+// relation and what its requirer must change; the cluster and every other client carry on.
+func (c *unitContext) reportClientProblems(problems []clientProblem) error {
+	msgs := make([]string, len(problems))
+	for i, p := range problems {
+		msgs[i] = p.String()
+	}
+	msg := "client relation refused: " + strings.Join(msgs, "; ")
+	goops.LogWarningf("%s", msg)
+	_ = goops.SetAppStatus(goops.StatusBlocked, msg)
+	return goops.SetUnitStatus(goops.StatusBlocked, msg)
+}

@@ -1,0 +1,149 @@
+package charm_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/etcd-charm/etcd/localmodel/client"
+)
+
+// requirerIdentity is a client key and self-signed certificate, made the way an etcd_client requirer makes
+// its own, with whatever flaw a case needs.
+type requirerIdentity struct{ certPEM, keyPEM string }
+
+func newRequirerIdentity(t *testing.T, cn string, isCA bool, notAfter time.Time) requirerIdentity {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, BasicConstraintsValid: true, IsCA: isCA,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	if isCA {
+		tmpl.KeyUsage = x509.KeyUsageCertSign
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return requirerIdentity{
+		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
+	}
+}
+
+func (id requirerIdentity) files(t *testing.T, caPEM string) clientFiles {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range map[string]string{"ca.crt": caPEM, "client.crt": id.certPEM, "client.key": id.keyPEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return clientFiles{dir: dir}
+}
+
+// Every kind of bad etcd_client request, written by a raw requirer exactly as it would arrive: each is
+// refused with a blocked status naming the relation and the fix, nothing is granted, the established client
+// keeps working, and correcting the data recovers.
+func TestGivenBadEtcdClientRequestsWhenRelatedThenEachIsRefusedNamingTheRelationAndNothingIsGranted(t *testing.T) {
+	buildRequirers(t)
+	m := newModel(t)
+	ctx := context.Background()
+	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 1}); err != nil {
+		t.Fatal(err)
+	}
+	deployRequirer(t, m, "client-a", map[string]string{"prefix": "/a/"})
+	if _, err := m.Deploy(ctx, requirers.raw, client.DeployOptions{App: "raw", NumUnits: 1}); err != nil {
+		t.Fatal(err)
+	}
+	integrate(t, m, "etcd:etcd-client", "client-a:etcd-client")
+	rawRel := integrate(t, m, "etcd:etcd-client", "raw:etcd-client")
+	waitAppsActive(t, m, 5*time.Minute, "etcd", "client-a")
+	filesA := requirerFiles(t, m, "client-a/0", "etcd-client")
+	filesA.mustWork(t, m, "/a/before")
+	caPEM := readCA(t, m)
+
+	rel := fmt.Sprintf("etcd-client:%d", rawRel)
+	good := newRequirerIdentity(t, "raw", false, time.Now().Add(30*24*time.Hour))
+	mtls := runRaw(t, m, "raw/0", "AddSecret", "mtls-cert="+good.certPEM, "--owner=application", "--label=etcd-client."+fmt.Sprint(rawRel)+".mtls.secret")
+	runRaw(t, m, "raw/0", "GrantSecretToRelation", mtls, rel)
+	ungranted := runRaw(t, m, "raw/0", "AddSecret", "mtls-cert="+good.certPEM, "--owner=application")
+	request := func(prefix, secretURI, cert string) {
+		runRaw(t, m, "raw/0", "SetSecret", mtls, "mtls-cert="+cert)
+		runRaw(t, m, "raw/0", "SetAppRelationData", rel, "prefix="+prefix, "secret-mtls="+secretURI,
+			`requested-secrets=["username", "uris", "tls", "tls-ca"]`, `provided-secrets=["mtls-cert"]`)
+	}
+	cases := []struct {
+		name, prefix, secret, cert, reason string
+	}{
+		{"missing prefix", "", mtls, good.certPEM, "no prefix requested"},
+		{"malformed prefix", "raw/", mtls, good.certPEM, "does not start with /"},
+		{"prefix overlapping another client's", "/a/raw/", mtls, good.certPEM, `overlaps prefix "/a/"`},
+		{"certificate not PEM", "/raw/", mtls, "not a certificate", "not a PEM certificate"},
+		{"expired certificate", "/raw/", mtls, newRequirerIdentity(t, "raw", false, time.Now().Add(-time.Hour)).certPEM, "expired"},
+		{"CA certificate", "/raw/", mtls, newRequirerIdentity(t, "raw", true, time.Now().Add(time.Hour)).certPEM, "CA certificate"},
+		{"CN of another client", "/raw/", mtls, newRequirerIdentity(t, "client-a", false, time.Now().Add(time.Hour)).certPEM, `"client-a" already belongs`},
+		{"unreadable secret", "/raw/", ungranted, good.certPEM, "cannot read the secret-mtls secret"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			request(tc.prefix, tc.secret, tc.cert)
+			var status string
+			waitFor(t, 2*time.Minute, "the etcd leader to refuse the request", func() bool {
+				status = unitStatuses(t, m)["etcd/0"]
+				return strings.HasPrefix(status, "blocked: ") && strings.Contains(status, rel+" (raw)") &&
+					strings.Contains(status, tc.reason)
+			})
+			t.Logf("status: %s", status)
+			bag, err := m.AppBag(ctx, rawRel, "etcd")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bag["secret-user"] != "" || bag["secret-tls"] != "" {
+				t.Errorf("a refused request was answered: %v", bag)
+			}
+			users, err := adminClient(t, m).Users(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(users, "raw") {
+				t.Errorf("a refused request got an etcd user: %v", users)
+			}
+			filesA.mustWork(t, m, "/a/during-"+strings.ReplaceAll(tc.name, " ", "-"))
+		})
+	}
+
+	t.Run("fixing the data recovers", func(t *testing.T) {
+		request("/raw/", mtls, good.certPEM)
+		waitAppsActive(t, m, 4*time.Minute, "etcd", "client-a")
+		waitFor(t, 2*time.Minute, "the raw requirer to be answered", func() bool {
+			bag, err := m.AppBag(ctx, rawRel, "etcd")
+			return err == nil && bag["secret-user"] != ""
+		})
+		raw := good.files(t, caPEM)
+		raw.mustWork(t, m, "/raw/works")
+		raw.mustBeDenied(t, m, "the raw requirer outside its prefix", "get", "/a/before")
+		filesA.mustWork(t, m, "/a/after")
+	})
+}
