@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Bring up a 3-unit etcd cluster on the local model and show how to talk to it.
+# Bring up a 3-unit etcd cluster on the local model, relate the example requirer charm to it over
+# etcd_client, and show how to talk to the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LJ=./build/localjuju
@@ -11,9 +12,14 @@ if $LJ status >/dev/null 2>&1; then
 fi
 $LJ bootstrap
 $LJ deploy ./build/etcd_amd64.charm etcd -n 3
+# The example requirer asks for the prefix /demo/ with its own client certificate.
+$LJ deploy ./build/etcd-requirer_amd64.charm app --config prefix=/demo/
+$LJ integrate etcd:etcd-client app:etcd-client
 $LJ wait-for-idle --status active --timeout 10m
 $LJ status
 $LJ run etcd/leader health
+$LJ run app/0 put key=/demo/greeting value=hello
+$LJ run app/0 get key=/demo/greeting
 $LJ run etcd/leader package-client-credentials --format=json > build/credentials.json
 creds=$(sed -n 's/.*"path": *"\([^"]*\)".*/\1/p' build/credentials.json | head -1)
 rm -rf build/etcd_credentials && tar -xzmf "$creds" -C build
@@ -21,7 +27,9 @@ endpoints=$(sed -n 's/^  export ETCDCTL_ENDPOINTS=//p' build/etcd_credentials/RE
 
 cat <<MSG
 
-A 3-member etcd cluster is running (TLS and authentication on). Talk to it with:
+A 3-member etcd cluster is running (TLS and authentication on), and the example requirer "app" has read/write
+on /demo/ only, with its own certificate (files under the unit's var/lib/etcd-requirer/etcd-client/).
+Talk to the cluster as its administrator with:
 
   export ETCDCTL_ENDPOINTS=$endpoints
   export ETCDCTL_CACERT=$PWD/build/etcd_credentials/ca.crt

@@ -127,23 +127,20 @@ func apply(leader bool, cfg config, id identity) error {
 	var ready, waiting []string
 	for _, name := range endpointNames {
 		s, related := sources[name]
-		switch {
-		case s.ready():
+		if s.ready() {
 			if err := save(root(), name, s.Access); err != nil {
 				return err
 			}
 			ready = append(ready, name)
-		case related:
+			continue
+		}
+		if related {
 			goops.LogInfof("%s: %s", name, s.Waiting)
 			waiting = append(waiting, name)
-			// Stale credentials would let an action succeed against what we no longer hold.
-			if err := os.RemoveAll(endpointDir(root(), name)); err != nil {
-				return fmt.Errorf("clearing %s's saved files: %w", name, err)
-			}
-		default:
-			if err := os.RemoveAll(endpointDir(root(), name)); err != nil {
-				return fmt.Errorf("clearing %s's saved files: %w", name, err)
-			}
+		}
+		// Stale credentials would let an action succeed with what we no longer hold.
+		if err := os.RemoveAll(endpointDir(root(), name)); err != nil {
+			return fmt.Errorf("clearing %s's saved files: %w", name, err)
 		}
 	}
 	switch {

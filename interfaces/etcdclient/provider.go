@@ -145,7 +145,9 @@ func (d *certDecoder) certificate(secretURI, inline string) (string, string) {
 	if secretURI != "" {
 		content, err := goops.GetSecretByID(secretURI, false, true)
 		if err != nil {
-			return "", fmt.Sprintf("cannot read the secret-mtls secret %s (%v); the requirer must grant it to this relation", secretURI, err)
+			// Hook-tool errors span lines; a status message must not.
+			return "", fmt.Sprintf("cannot read the secret-mtls secret %s (%s); the requirer must grant it to this relation",
+				secretURI, strings.Join(strings.Fields(err.Error()), " "))
 		}
 		if content[keyMTLSCert] == "" {
 			return "", fmt.Sprintf("the secret-mtls secret %s has no mtls-cert; the requirer must put its client certificate PEM there", secretURI)

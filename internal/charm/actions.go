@@ -24,6 +24,22 @@ func (c *unitContext) runAction(name string) error {
 		err = c.healthAction()
 	case "package-client-credentials", "generate-client-certificates":
 		err = c.credentialsAction()
+	case "snapshot":
+		err = c.snapshotAction()
+	case "snapshot-status":
+		err = c.snapshotStatusAction()
+	case "restore":
+		err = c.restoreAction()
+	case "compact":
+		err = c.compactAction()
+	case "defrag":
+		err = c.defragAction()
+	case "alarm-list":
+		err = c.alarmListAction()
+	case "alarm-disarm":
+		err = c.alarmDisarmAction()
+	case "rebuild-cluster":
+		err = c.rebuildAction()
 	default:
 		err = fmt.Errorf("unknown action %q", name)
 	}

@@ -32,6 +32,9 @@ func waiting(format string, args ...any) error { return errWaiting{fmt.Sprintf(f
 // ensureMember brings this unit to a running member: bootstrap as the seed, join as a learner, or keep the
 // existing member running with the current configuration.
 func (c *unitContext) ensureMember() error {
+	if err := c.followEpoch(); err != nil {
+		return err
+	}
 	b, err := c.loadBootstrap()
 	if err != nil {
 		return err
@@ -53,10 +56,17 @@ func (c *unitContext) ensureMember() error {
 	}
 	switch {
 	case !serviceActive():
+		if c.removedFromCluster() {
+			return waiting("this member was removed from the cluster (a restore or rebuild); waiting for the leader's next step")
+		}
 		if err := c.checkDataDirIdentity(); err != nil {
 			return err
 		}
 		if err := c.startService(); err != nil {
+			return err
+		}
+	case upgradePending():
+		if err := c.upgradeMember(); err != nil {
 			return err
 		}
 	case changed:
@@ -165,7 +175,7 @@ func (c *unitContext) enableAuth(ctx context.Context, cli *cluster.Client) error
 // join registers this unit as a learner through a running member and starts it; promotion follows once it
 // has caught up.
 func (c *unitContext) join() error {
-	endpoints := c.voterEndpoints(false)
+	endpoints := c.epochVoterEndpoints()
 	if len(endpoints) == 0 {
 		return waiting("waiting for a running member to join through")
 	}

@@ -24,8 +24,8 @@ func blocked(format string, args ...any) error { return errBlocked{fmt.Sprintf(f
 // reconcile is the one path every ordinary hook takes: shared state first (leader), this unit's identity and
 // certificates, then the member itself, then status.
 func (c *unitContext) reconcile() error {
-	if err := c.installBinary(c.hook == "install" || c.hook == "upgrade-charm"); err != nil {
-		return err
+	if err := c.installWorkload(); err != nil {
+		return c.reportProgress(err)
 	}
 	if err := goops.SetAppVersion(version.Version); err != nil {
 		return fmt.Errorf("setting the application version: %w", err)
@@ -36,14 +36,19 @@ func (c *unitContext) reconcile() error {
 	if c.peers.Self[keyMemberState] == stateRemoved {
 		return goops.SetUnitStatus(goops.StatusMaintenance, "removed from the etcd cluster; the unit is going away")
 	}
-	var ca pki.KeyPair
 	if c.leader {
 		var err error
-		if ca, err = c.leaderSetup(); err != nil {
+		if c.ca, err = c.leaderSetup(); err != nil {
+			return err
+		}
+		if err := c.adoptRebuild(); err != nil {
+			return err
+		}
+		if err := c.offerEncryption(); err != nil {
 			return err
 		}
 	}
-	problems := c.cfg.Validate(c.bootstrappedPeerPort())
+	problems := append(c.cfg.Validate(c.bootstrappedPeerPort()), c.periodicConfigProblems()...)
 	if len(problems) > 0 {
 		return c.reportConfigProblems(problems)
 	}
@@ -51,7 +56,7 @@ func (c *unitContext) reconcile() error {
 		return err
 	}
 	if c.leader {
-		if err := c.signPending(ca); err != nil {
+		if err := c.signPending(c.ca); err != nil {
 			return err
 		}
 	}
@@ -65,8 +70,16 @@ func (c *unitContext) reconcile() error {
 	if err := c.ensureMember(); err != nil {
 		return c.reportProgress(err)
 	}
+	// The member now runs with the current client trust bundle; the leader waits for this before telling an
+	// etcd_client requirer its certificate works.
+	if err := c.peers.setUnit(map[string]string{keyClientTrust: trustDigest(c.clientTrustBundle())}); err != nil {
+		return err
+	}
 	if err := goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}}); err != nil {
 		return fmt.Errorf("opening the client port: %w", err)
+	}
+	if c.leader {
+		c.periodicSnapshot()
 	}
 	return c.reportHealth()
 }
@@ -150,18 +163,31 @@ func (c *unitContext) reportHealth() error {
 	defer cli.Close()
 	members, err := cli.Members(ctx)
 	if err != nil {
+		if lost, qerr := c.reportQuorumLoss(); lost {
+			return qerr
+		}
 		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+shortErr(err))
 	}
 	report, err := cli.Health(ctx, memberEndpoints(members))
 	if err != nil {
 		return goops.SetUnitStatus(goops.StatusWaiting, "health check failed: "+shortErr(err))
 	}
+	var problems []clientProblem
 	if c.leader {
 		if err := c.leaderChores(ctx, cli, report); err != nil {
 			goops.LogWarningf("leader chores: %v", err)
 		}
+		if problems, err = c.serveClients(ctx, cli, members); err != nil {
+			return c.reportProgress(fmt.Errorf("serving client relations: %w", err))
+		}
+	}
+	if err := c.publishClassicRelations(members); err != nil {
+		return err
 	}
 	st, msg := unitStatus(c.peerURL(), report)
+	if len(problems) > 0 {
+		return c.reportClientProblems(problems)
+	}
 	return goops.SetUnitStatus(st, msg)
 }
 

@@ -95,9 +95,17 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client, mem
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(plan.Grants)) {
-		g, err := c.grantClient(ctx, cli, plan.Grants[key])
-		if err != nil {
-			return nil, err
+		g := plan.Grants[key]
+		if settled := current[key] == g && slices.Contains(users, g.User); !settled {
+			// Every auth change is a raft write: a hook only makes them for grants that changed.
+			if err := c.grantUser(ctx, cli, g); err != nil {
+				return nil, err
+			}
+		}
+		if g.Endpoint != clientEndpoint {
+			if g, err = c.ensureIssuedIdentity(g); err != nil {
+				return nil, err
+			}
 		}
 		plan.Grants[key] = g
 	}
@@ -120,22 +128,16 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client, mem
 	return plan.Problems, nil
 }
 
-// grantClient makes etcd match one grant: the user (no password: it authenticates by its certificate's
-// CN), its role with exactly the grant's permissions, and for db and proxy a current certificate.
-func (c *unitContext) grantClient(ctx context.Context, cli *cluster.Client, g clientGrant) (clientGrant, error) {
+// grantUser makes etcd match one grant: the user (no password: it authenticates by its certificate's CN)
+// and its role with exactly the grant's permissions.
+func (c *unitContext) grantUser(ctx context.Context, cli *cluster.Client, g clientGrant) error {
 	if err := cli.EnsureUser(ctx, g.User, ""); err != nil {
-		return g, err
+		return err
 	}
 	if err := cli.EnsureRole(ctx, g.User, g.permissions()); err != nil {
-		return g, err
+		return err
 	}
-	if err := cli.GrantRole(ctx, g.User, g.User); err != nil {
-		return g, err
-	}
-	if g.Endpoint == clientEndpoint {
-		return g, nil
-	}
-	return c.ensureIssuedIdentity(g)
+	return cli.GrantRole(ctx, g.User, g.User)
 }
 
 // ensureIssuedIdentity gives a db or proxy relation a client certificate of its own, renewed like the
@@ -330,4 +332,16 @@ func (c *unitContext) reportClientProblems(problems []clientProblem) error {
 	goops.LogWarningf("%s", msg)
 	_ = goops.SetAppStatus(goops.StatusBlocked, msg)
 	return goops.SetUnitStatus(goops.StatusBlocked, msg)
+}
+
+// offerEncryption runs when an etcd-client relation is created: a requirer in another model cannot share its
+// certificate through a secret, so it gets a key to encrypt it with in the databag (nothing in one model).
+func (c *unitContext) offerEncryption() error {
+	if !c.leader || c.hook != clientEndpoint+"-relation-created" {
+		return nil
+	}
+	if err := etcdclient.OfferEncryption(c.getenv("JUJU_RELATION_ID")); err != nil {
+		return fmt.Errorf("offering an encryption key to a cross-model etcd-client requirer: %w", err)
+	}
+	return nil
 }

@@ -45,8 +45,13 @@ func alarmMessage(alarms []cluster.Alarm) string {
 	for i, a := range alarms {
 		names[i] = a.String()
 	}
-	return "etcd alarm raised: " + strings.Join(names, ", ") +
-		"; free space (compact, then defrag), then disarm the alarm"
+	msg := "etcd alarm raised: " + strings.Join(names, ", ")
+	for _, a := range alarms {
+		if a.Type == cluster.AlarmNoSpace {
+			return msg + "; writes refused: run the compact, defrag and alarm-disarm actions, or raise quota_backend_bytes"
+		}
+	}
+	return msg + "; free space (compact, then defrag), then run the alarm-disarm action"
 }
 
 // appStatus summarises the cluster for `juju status`'s application line.

@@ -61,7 +61,9 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 	if mode == "" { // compaction off: etcd's way of saying so is a zero retention
 		mode, retention = "periodic", "0"
 	}
-	tlsFiles := etcd.TLSFiles{TrustedCAFile: c.paths.CACert, CertFile: c.paths.MemberCert, KeyFile: c.paths.MemberKey}
+	peerTLS := etcd.TLSFiles{TrustedCAFile: c.paths.CACert, CertFile: c.paths.MemberCert, KeyFile: c.paths.MemberKey}
+	clientTLS := peerTLS
+	clientTLS.TrustedCAFile = c.paths.ClientTrust
 	return etcd.Config{
 		Name:                    c.memberName(),
 		DataDir:                 c.paths.DataDir,
@@ -80,14 +82,19 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 		AutoCompactionMode:      mode,
 		AutoCompactionRetention: retention,
 		CipherSuites:            c.cfg.cipherSuites(),
-		ClientTLS:               tlsFiles,
-		PeerTLS:                 tlsFiles,
+		ClientTLS:               clientTLS,
+		PeerTLS:                 peerTLS,
 	}
 }
 
 // writeWorkloadFiles renders etcd's config and unit file; it reports whether the config changed, which for
 // a running member means a restart is due.
 func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
+	// etcd reads the client trust bundle only when it starts, so a changed bundle counts as a changed config.
+	trustChanged, err := etcd.WriteFile(c.paths.ClientTrust, c.clientTrustBundle(), etcd.ModeCert)
+	if err != nil {
+		return false, err
+	}
 	cfg := c.etcdConfig(b)
 	if err := cfg.Validate(); err != nil {
 		return false, fmt.Errorf("etcd configuration: %w", err)
@@ -113,7 +120,7 @@ func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
 			return false, err
 		}
 	}
-	return changed || unitChanged, nil
+	return changed || unitChanged || trustChanged, nil
 }
 
 func (c *unitContext) serviceUnit() ([]byte, error) {

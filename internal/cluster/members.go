@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"time"
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -149,12 +150,20 @@ func (c *Client) Promote(ctx context.Context, id uint64) error {
 	return wrap("promote etcd member "+strconv.FormatUint(id, 16), err)
 }
 
+// removeAttemptTimeout bounds one member-remove request; etcd commits a healthy one in milliseconds.
+const removeAttemptTimeout = 10 * time.Second
+
 // Remove takes member id out of the cluster; the removed member stops
 // itself and its data dir can never rejoin. Move leadership away first (see
 // MoveLeader) to avoid an election stall. Removing a member that is already
 // gone is not an error. Transient refusals are retried until ctx ends.
 func (c *Client) Remove(ctx context.Context, id uint64) error {
-	err := retry(ctx, IsTransient, func(ctx context.Context) error {
+	// Each attempt has its own deadline: a request caught by a leader change or by the removed member shutting
+	// down can hang rather than fail, and a retry of a removal that did commit finds the member gone.
+	timedOut := func(err error) bool { return IsTransient(err) || errors.Is(err, context.DeadlineExceeded) }
+	err := retry(ctx, timedOut, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, removeAttemptTimeout)
+		defer cancel()
 		_, err := c.cli.MemberRemove(ctx, id)
 		if kindOf(err) == ErrMemberNotFound {
 			return nil

@@ -1,0 +1,218 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
+)
+
+// memberProbe is one member as this unit's etcd knows it, and whether it answered.
+type memberProbe struct {
+	Member    cluster.Member
+	Status    cluster.EndpointStatus
+	Reachable bool
+}
+
+// quorumAssessment says whether a majority of voters is gone and which reachable member has the most recent
+// data: the one to rebuild from.
+type quorumAssessment struct {
+	Voters, ReachableVoters int
+	Survivor                *memberProbe
+}
+
+func (a quorumAssessment) Lost() bool { return a.Voters > 0 && a.ReachableVoters < a.Voters/2+1 }
+
+func (a quorumAssessment) message() string {
+	msg := fmt.Sprintf("quorum lost: %d of %d members unreachable", a.Voters-a.ReachableVoters, a.Voters)
+	if a.Survivor == nil {
+		return msg + "; no member answers: restore the machines or restore from a snapshot"
+	}
+	return msg + "; run the rebuild-cluster action on " + unitOfMember(a.Survivor.Member)
+}
+
+// assessQuorum picks the survivor by the highest raft index (the most log applied), then revision, then
+// name, so that every unit names the same one.
+func assessQuorum(probes []memberProbe) quorumAssessment {
+	var a quorumAssessment
+	for i := range probes {
+		p := &probes[i]
+		if !p.Member.IsLearner {
+			a.Voters++
+			if p.Reachable {
+				a.ReachableVoters++
+			}
+		}
+		if !p.Reachable || p.Member.IsLearner {
+			continue
+		}
+		if s := a.Survivor; s == nil || p.Status.RaftIndex > s.Status.RaftIndex ||
+			p.Status.RaftIndex == s.Status.RaftIndex && (p.Status.Revision > s.Status.Revision ||
+				p.Status.Revision == s.Status.Revision && p.Member.Name < s.Member.Name) {
+			a.Survivor = p
+		}
+	}
+	return a
+}
+
+// probeMembers reads the membership from this unit's own etcd (a serializable read, which needs no quorum)
+// and asks every member for its status.
+func (c *unitContext) probeMembers(ctx context.Context) ([]memberProbe, error) {
+	cli, err := c.dial(ctx, []string{c.clientURL()})
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	resp, err := cli.Raw().MemberList(ctx, clientv3.WithSerializable())
+	if err != nil {
+		return nil, fmt.Errorf("reading the member list from %s: %w", c.clientURL(), err)
+	}
+	probes := make([]memberProbe, len(resp.Members))
+	done := make(chan struct{}, len(probes))
+	for i, m := range resp.Members {
+		probes[i].Member = cluster.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs,
+			IsLearner: m.IsLearner}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for _, ep := range m.ClientURLs {
+				pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+				st, err := cli.EndpointStatus(pctx, ep)
+				cancel()
+				if err == nil {
+					probes[i].Status, probes[i].Reachable = st, true
+					return
+				}
+			}
+		}()
+	}
+	for range probes {
+		<-done
+	}
+	return probes, nil
+}
+
+// reportQuorumLoss sets blocked status naming rebuild-cluster when a majority of members is gone. It
+// reports false when that is not the case (or cannot be told), leaving status to the caller.
+func (c *unitContext) reportQuorumLoss() (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	probes, err := c.probeMembers(ctx)
+	if err != nil {
+		return false, nil //nolint:nilerr // our own member does not answer: not a verdict on quorum
+	}
+	a := assessQuorum(probes)
+	if !a.Lost() {
+		return false, nil
+	}
+	msg := a.message()
+	if c.leader {
+		_ = goops.SetAppStatus(goops.StatusBlocked, msg)
+	}
+	return true, goops.SetUnitStatus(goops.StatusBlocked, msg)
+}
+
+type rebuildParams struct {
+	Force bool `json:"force"`
+}
+
+// rebuildAction starts a one-member cluster from this unit's data after a majority of members is lost
+// (etcd --force-new-cluster, for one start); the other live units then wipe and rejoin as learners.
+func (c *unitContext) rebuildAction() error {
+	var p rebuildParams
+	if err := goops.GetActionParams(&p); err != nil {
+		return err
+	}
+	if c.peers == nil {
+		return fmt.Errorf("no peer relation yet; nothing to rebuild")
+	}
+	b, err := c.loadBootstrap()
+	if err != nil {
+		return err
+	}
+	if b == nil || !serviceActive() {
+		return fmt.Errorf("this unit runs no etcd member; run rebuild-cluster on the unit its status names")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	defer cancel()
+	probes, err := c.probeMembers(ctx)
+	if err != nil {
+		return err
+	}
+	a := assessQuorum(probes)
+	var self *memberProbe
+	for i := range probes {
+		if slices.Contains(probes[i].Member.PeerURLs, c.peerURL()) {
+			self = &probes[i]
+		}
+	}
+	switch {
+	case !a.Lost() && !p.Force:
+		return fmt.Errorf("the cluster has quorum (%d of %d voting members answer), so there is nothing to rebuild; "+
+			"rebuild-cluster throws the other members away: pass force=true only if that is what you want (nothing was changed)",
+			a.ReachableVoters, a.Voters)
+	case self == nil || !self.Reachable:
+		return fmt.Errorf("this unit's member does not answer; run rebuild-cluster on a unit whose member does")
+	case a.Survivor != nil && a.Survivor != self && !p.Force:
+		return fmt.Errorf("%s has more recent data (raft index %d, this unit %d); run rebuild-cluster there, or pass "+
+			"force=true to keep this unit's data instead (nothing was changed)",
+			unitOfMember(a.Survivor.Member), a.Survivor.Status.RaftIndex, self.Status.RaftIndex)
+	}
+	_ = goops.ActionLogf("rebuilding a one-member cluster from %s (revision %d)", c.unit, self.Status.Revision)
+	if err := c.forceNewCluster(*b); err != nil {
+		return err
+	}
+	epoch, err := newEpoch(c.now)
+	if err != nil {
+		return err
+	}
+	clusterID, err := c.publishNewIdentity(ctx, "", epoch)
+	if err != nil {
+		return err
+	}
+	var dropped []string
+	for _, pr := range probes {
+		if pr.Member.ID != self.Member.ID {
+			dropped = append(dropped, memberLabel(pr.Member))
+		}
+	}
+	return goops.SetActionResults(map[string]string{
+		"result":          "cluster rebuilt from " + c.unit + "; the other live units rejoin as learners",
+		"cluster-id":      clusterID,
+		"revision":        fmt.Sprint(self.Status.Revision),
+		"dropped-members": strings.Join(dropped, ","),
+	})
+}
+
+// forceNewCluster starts the member once with force-new-cluster (etcd rewrites the membership to this
+// member alone, keeping the data), then again with the normal configuration: the flag must not stay, or
+// every restart would cut the cluster back to one member.
+func (c *unitContext) forceNewCluster(b bootstrapState) error {
+	rendered, err := c.etcdConfig(b).Render()
+	if err != nil {
+		return fmt.Errorf("rendering etcd configuration: %w", err)
+	}
+	if err := systemctl("stop", serviceName); err != nil {
+		return err
+	}
+	forced := append(append([]byte{}, rendered...), []byte("force-new-cluster: true\n")...)
+	if _, err := etcd.WriteFile(c.paths.ConfigFile, forced, etcd.ModeConfig); err != nil {
+		return err
+	}
+	if err := c.startService(); err != nil {
+		return fmt.Errorf("starting with force-new-cluster: %w", err)
+	}
+	if _, err := c.writeWorkloadFiles(b); err != nil {
+		return err
+	}
+	if err := systemctl("restart", serviceName); err != nil {
+		return err
+	}
+	return c.waitServing(startTimeout)
+}

@@ -1,0 +1,385 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/etcd"
+)
+
+// A restore or a rebuild gives the cluster a new identity that every other unit must join from scratch. The
+// epoch names it: the leader publishes it in the application bag, each unit records in its own state (and its
+// bag) the epoch it last joined, and a unit whose epoch is behind wipes its member and rejoins as a learner.
+const (
+	keyEpoch          = "epoch"           // app and unit bags: the cluster identity joined
+	keyRebuildRequest = "rebuild-request" // unit bag: epoch of a rebuild done on a non-leader, for the leader to adopt
+	appliedEpochState = "applied-epoch"
+)
+
+// revisionBumpFloor is what etcd's recovery guide suggests: a week of writes at 1500/s.
+const revisionBumpFloor = 1_000_000_000
+
+const restoreTimeout = 5 * time.Minute
+
+// newEpoch orders epochs by time, so that the leader can tell the latest rebuild request from stale ones.
+func newEpoch(now time.Time) (string, error) {
+	r, err := randomToken(8)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%020d-%s", now.UnixNano(), r), nil
+}
+
+// revisionBump raises restored revisions past anything a client may have seen: the snapshot's revision plus
+// the bump must exceed the current revision by the floor, so no watcher ever sees the revision go backwards.
+func revisionBump(snapshotRev, currentRev int64) uint64 {
+	bump := int64(revisionBumpFloor)
+	if currentRev > snapshotRev {
+		bump += currentRev - snapshotRev
+	}
+	return uint64(bump)
+}
+
+type restoreParams struct {
+	Path       string `json:"path"`
+	SHA256     string `json:"sha256"`
+	Target     string `json:"target"`
+	SkipBackup bool   `json:"skip-backup"`
+}
+
+// restoreAction replaces the whole cluster's data with a snapshot. Everything that can be wrong with the
+// input is checked, and the new data dir is written aside, before anything is stopped.
+func (c *unitContext) restoreAction() error {
+	if !c.leader {
+		return fmt.Errorf("restore runs on the Juju leader only: juju run %s/leader restore", appName(c.unit))
+	}
+	if c.peers == nil || c.peers.App[keyClusterID] == "" {
+		return fmt.Errorf("the cluster has not started yet; wait until the units are active, then restore")
+	}
+	var p restoreParams
+	if err := goops.GetActionParams(&p); err != nil {
+		return err
+	}
+	src, err := c.snapshotSource(p.Path)
+	if err != nil {
+		return err
+	}
+	if p.SHA256 != "" {
+		sum, _, err := fileSHA256(src)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(sum, strings.TrimSpace(p.SHA256)) {
+			return fmt.Errorf("%s has sha256 %s, not %s; check you have the right file (nothing was changed)", src, sum, p.SHA256)
+		}
+	}
+	staging, err := os.MkdirTemp(filepath.Dir(c.paths.DataDir), ".etcd-restore-")
+	if err != nil {
+		return fmt.Errorf("creating a staging dir next to %s: %w", c.paths.DataDir, err)
+	}
+	defer os.RemoveAll(staging)
+	db, err := etcd.UnpackSnapshot(src, staging)
+	if err != nil {
+		return fmt.Errorf("%w; supply a snapshot taken with the snapshot action (nothing was changed)", err)
+	}
+	st, err := etcd.SnapshotFileStatus(db)
+	if err != nil {
+		return fmt.Errorf("%w; supply a snapshot taken with the snapshot action (nothing was changed)", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	defer cancel()
+	current := c.currentRevision(ctx)
+	token, err := randomToken(16)
+	if err != nil {
+		return err
+	}
+	bump := revisionBump(st.Revision, current)
+	restored := filepath.Join(staging, "data")
+	if err := etcd.RestoreSnapshot(etcd.RestoreOptions{SnapshotPath: db, DataDir: restored, Name: c.memberName(),
+		PeerURL: c.peerURL(), Token: token, RevisionBump: bump}); err != nil {
+		return fmt.Errorf("%w (nothing was changed)", err)
+	}
+	if !p.SkipBackup {
+		if err := writableDir(c.hostPath(p.Target)); err != nil {
+			return fmt.Errorf("the backup target is not usable (%v); fix target or pass skip-backup=true (nothing was changed)", err)
+		}
+	}
+	_ = goops.ActionLogf("snapshot verified: revision %d, %d keys; replacing the cluster", st.Revision, st.TotalKeys)
+
+	// From here on the old cluster is taken apart: its other members are removed (so they stop serving old
+	// data at once), this member is stopped and its data replaced.
+	c.removeOtherMembers(ctx)
+	if err := systemctl("stop", serviceName); err != nil {
+		return err
+	}
+	results := map[string]string{}
+	if !p.SkipBackup && !c.dataDirEmpty() {
+		backup, err := c.backupDataDir(c.hostPath(p.Target))
+		if err != nil {
+			return fmt.Errorf("%w; etcd is stopped with its data intact: fix the target or pass skip-backup=true, "+
+				"then run restore again", err)
+		}
+		results["backup.path"], results["backup.sha256sum"] = backup.Path, backup.SHA256
+	}
+	if err := os.RemoveAll(c.paths.DataDir); err != nil {
+		return fmt.Errorf("removing the old data dir: %w", err)
+	}
+	if err := os.Rename(restored, c.paths.DataDir); err != nil {
+		return fmt.Errorf("moving the restored data into %s: %w", c.paths.DataDir, err)
+	}
+	epoch, err := newEpoch(c.now)
+	if err != nil {
+		return err
+	}
+	clusterID, err := c.startAsNewCluster(ctx, token, epoch)
+	if err != nil {
+		return err
+	}
+	results["cluster-id"] = clusterID
+	results["revision"] = strconv.FormatInt(st.Revision+int64(bump), 10)
+	results["snapshot-revision"] = strconv.FormatInt(st.Revision, 10)
+	results["total-keys"] = strconv.Itoa(st.TotalKeys)
+	results["hash"] = strconv.FormatUint(uint64(st.Hash), 10)
+	results["result"] = "restored; the other units rejoin as learners"
+	return goops.SetActionResults(results)
+}
+
+// snapshotSource is the file to restore: the path param, else the snapshot resource.
+func (c *unitContext) snapshotSource(path string) (string, error) {
+	if path != "" {
+		path = c.hostPath(path)
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("snapshot %s: %w; give the path of a snapshot on this unit", path, err)
+		}
+		return path, nil
+	}
+	res, err := goops.GetResource("snapshot")
+	if err != nil || strings.TrimSpace(res) == "" {
+		return "", fmt.Errorf("no snapshot given: pass path=<file on %s>, or attach one with "+
+			"`juju attach-resource %s snapshot=<file>` (%v)", c.unit, appName(c.unit), err)
+	}
+	res = strings.TrimSpace(res)
+	if fi, err := os.Stat(res); err != nil || fi.Size() == 0 {
+		return "", fmt.Errorf("the snapshot resource is empty; attach a snapshot with `juju attach-resource %s snapshot=<file>`",
+			appName(c.unit))
+	}
+	return res, nil
+}
+
+// currentRevision is the old cluster's revision when it answers, 0 otherwise (the bump floor then applies).
+func (c *unitContext) currentRevision(ctx context.Context) int64 {
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cli, err := c.dial(rctx, append(c.voterEndpoints(true), c.clientURL()))
+	if err != nil {
+		return 0
+	}
+	defer cli.Close()
+	rev, err := cli.Revision(rctx)
+	if err != nil {
+		goops.LogWarningf("reading the current revision before restore: %v", err)
+		return 0
+	}
+	return rev
+}
+
+// removeOtherMembers takes every other member out of the old cluster; a removed member stops serving. When
+// the old cluster has no quorum this cannot be done, and the other units stop their members when they see
+// the new epoch.
+func (c *unitContext) removeOtherMembers(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	cli, err := c.dial(rctx, []string{c.clientURL()})
+	if err != nil {
+		goops.LogWarningf("not removing the old members: %v", err)
+		return
+	}
+	defer cli.Close()
+	members, err := cli.Members(rctx)
+	if err != nil {
+		goops.LogWarningf("not removing the old members: %v", err)
+		return
+	}
+	for _, m := range members {
+		if slices.Contains(m.PeerURLs, c.peerURL()) {
+			continue
+		}
+		if err := cli.Remove(rctx, m.ID); err != nil {
+			goops.LogWarningf("removing old member %s: %v", memberLabel(m), err)
+		}
+	}
+}
+
+// writableDir creates dir if needed and proves a file can be written there.
+func writableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".etcd-restore-check-")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// backupDataDir keeps the replaced data as the classic charm named it.
+func (c *unitContext) backupDataDir(target string) (takenSnapshot, error) {
+	if err := os.MkdirAll(target, 0o700); err != nil {
+		return takenSnapshot{}, fmt.Errorf("creating %s: %w", target, err)
+	}
+	path := filepath.Join(target, "etcd-data-"+c.now.UTC().Format("20060102-150405")+".tar.gz")
+	if err := etcd.ArchiveDir(c.paths.DataDir, path); err != nil {
+		return takenSnapshot{}, err
+	}
+	sum, size, err := fileSHA256(path)
+	return takenSnapshot{Path: path, SHA256: sum, Size: size}, err
+}
+
+// startAsNewCluster starts this member as the only member of a new cluster identity (the data dir is already
+// in place), makes sure the charm's root user and authentication are on, and publishes the new identity. It
+// returns the cluster ID.
+func (c *unitContext) startAsNewCluster(ctx context.Context, token, epoch string) (string, error) {
+	b := bootstrapState{State: etcd.ClusterStateNew, Token: token,
+		InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}}}
+	if err := c.saveBootstrap(b); err != nil {
+		return "", err
+	}
+	if _, err := c.writeWorkloadFiles(b); err != nil {
+		return "", err
+	}
+	if err := c.startService(); err != nil {
+		return "", err
+	}
+	return c.publishNewIdentity(ctx, token, epoch)
+}
+
+// publishNewIdentity turns auth back on (the data may come from a cluster that had it off, or from another
+// application whose root password differs), then records the identity: in the application bag when this
+// unit leads, otherwise as a request the leader adopts.
+func (c *unitContext) publishNewIdentity(ctx context.Context, token, epoch string) (string, error) {
+	cli, err := c.dial(ctx, []string{c.clientURL()})
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	if err := c.enableAuth(ctx, cli); err != nil {
+		return "", err
+	}
+	resp, err := cli.Raw().MemberList(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reading the new cluster ID: %w", err)
+	}
+	clusterID := strconv.FormatUint(resp.Header.ClusterId, 16)
+	if err := goops.SetState(appliedEpochState, epoch); err != nil {
+		return "", fmt.Errorf("recording the new epoch: %w", err)
+	}
+	self := map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName(), keyEpoch: epoch}
+	if !c.leader {
+		self[keyRebuildRequest] = epoch
+	}
+	if err := c.peers.setUnit(self); err != nil {
+		return "", err
+	}
+	if c.leader {
+		app := map[string]string{keyEpoch: epoch, keyClusterID: clusterID, keySeed: c.unit}
+		if token != "" {
+			app[keyClusterToken] = token
+		}
+		if err := c.peers.setApp(app); err != nil {
+			return "", err
+		}
+	}
+	return clusterID, nil
+}
+
+// adoptRebuild (leader) publishes the newest rebuild done on another unit, so the others follow it.
+func (c *unitContext) adoptRebuild() error {
+	latest := c.peers.App[keyEpoch]
+	for _, u := range c.peers.unitNames() {
+		if req := c.peers.Units[u][keyRebuildRequest]; req > latest {
+			latest = req
+		}
+	}
+	if latest == c.peers.App[keyEpoch] {
+		return nil
+	}
+	goops.LogInfof("adopting the cluster rebuilt on another unit (epoch %s)", latest)
+	return c.peers.setApp(map[string]string{keyEpoch: latest})
+}
+
+// followEpoch wipes this member when the cluster was restored or rebuilt since it joined; ensureMember then
+// joins the new cluster as a learner, like a new unit.
+func (c *unitContext) followEpoch() error {
+	want := c.peers.App[keyEpoch]
+	if want == "" {
+		return nil
+	}
+	applied, _ := goops.GetState(appliedEpochState) //nolint:errcheck // a missing key means no epoch yet
+	if applied >= want {
+		return nil // joined this one, or rebuilt here more recently and the leader has yet to adopt it
+	}
+	b, err := c.loadBootstrap()
+	if err != nil {
+		return err
+	}
+	if b != nil || !c.dataDirEmpty() {
+		goops.LogInfof("the cluster was restored or rebuilt (epoch %s): wiping this member to rejoin as a learner", want)
+		_ = goops.SetUnitStatus(goops.StatusMaintenance, "the cluster was restored or rebuilt; rejoining as a new member")
+		if err := c.stopAndWipe(); err != nil {
+			return err
+		}
+	}
+	if err := c.peers.setUnit(map[string]string{keyMemberState: "", keyEpoch: want}); err != nil {
+		return err
+	}
+	if err := goops.SetState(appliedEpochState, want); err != nil {
+		return fmt.Errorf("recording epoch %s: %w", want, err)
+	}
+	return nil
+}
+
+// epochVoterEndpoints are the voters that joined the current identity: right after a restore the other units
+// still say voter until they have wiped, and joining through them would join the old cluster.
+func (c *unitContext) epochVoterEndpoints() []string {
+	epoch := c.peers.App[keyEpoch]
+	var eps []string
+	for _, u := range c.peers.unitNames() {
+		bag := c.peers.Units[u]
+		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" && bag[keyEpoch] == epoch {
+			eps = append(eps, bag[keyClientURL])
+		}
+	}
+	return eps
+}
+
+// removedFromCluster reports whether the running cluster no longer lists this member. A hook that began
+// before a restore or rebuild was published sees the old epoch; it must not keep restarting a member the
+// leader removed (etcd exits at once) but wait for the hook that brings the new epoch.
+func (c *unitContext) removedFromCluster() bool {
+	endpoints := c.voterEndpoints(false)
+	if c.dataDirEmpty() || len(endpoints) == 0 {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli, err := c.dial(ctx, endpoints)
+	if err != nil {
+		return false
+	}
+	defer cli.Close()
+	members, err := cli.Members(ctx)
+	if err != nil {
+		return false // no verdict without a cluster that answers: start as usual
+	}
+	_, ok := findByPeerURL(members, c.peerURL())
+	return !ok
+}

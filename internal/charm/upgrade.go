@@ -1,0 +1,178 @@
+package charm
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-semver/semver"
+	"github.com/gruyaume/goops"
+	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+)
+
+// What this unit has installed, and whether the running member still has to restart onto it. The binary the
+// service runs is a copy, so a refresh changes nothing until the member restarts, which happens here, one
+// member at a time.
+const (
+	installedVersionState = "etcd-version"
+	upgradeRestartState   = "etcd-upgrade-restart"
+	leaderLastTimeout     = 5 * time.Minute
+)
+
+// checkUpgrade applies etcd's rules: patch releases either way, one minor version up at a time, no minor
+// downgrade (that needs etcd's downgrade procedure, not a binary swap), never another major version.
+func checkUpgrade(installed, target string) error {
+	from, err := semver.NewVersion(installed)
+	if err != nil {
+		return fmt.Errorf("cannot read the installed etcd version %q: %v", installed, err)
+	}
+	to, err := semver.NewVersion(target)
+	if err != nil {
+		return fmt.Errorf("cannot read this charm's etcd version %q: %v", target, err)
+	}
+	switch {
+	case from.Major != to.Major:
+		return fmt.Errorf("etcd %s cannot replace %s: a different major version needs a new cluster restored from a snapshot",
+			to, from)
+	case to.Minor > from.Minor+1:
+		return fmt.Errorf("etcd %s cannot replace %s: etcd upgrades one minor version at a time; refresh to a charm "+
+			"with etcd %d.%d first", to, from, from.Major, from.Minor+1)
+	case to.Minor < from.Minor:
+		return fmt.Errorf("etcd %s cannot replace %s: a minor downgrade needs etcd's downgrade procedure; refresh "+
+			"back to a charm with etcd %d.%d", to, from, from.Major, from.Minor)
+	}
+	return nil
+}
+
+// installWorkload puts this charm's etcd on the machine. On a version change it first checks the version
+// rules (a refused change installs nothing and blocks); an accepted one is restarted onto by ensureMember.
+func (c *unitContext) installWorkload() error {
+	installed, _ := goops.GetState(installedVersionState) //nolint:errcheck // missing until the first install
+	_, statErr := os.Stat(c.paths.Binary)
+	fresh := statErr != nil || c.hook == "install"
+	if !fresh && installed == "" {
+		installed = binaryVersion(c.paths.Binary) // installed before versions were recorded
+	}
+	if fresh || installed == version.Version {
+		if err := c.installBinary(fresh); err != nil {
+			return err
+		}
+		return c.recordInstalled(fresh)
+	}
+	if err := checkUpgrade(installed, version.Version); err != nil {
+		return blocked("%v (nothing was restarted)", err)
+	}
+	goops.LogInfof("installing etcd %s in place of %s; the member restarts onto it in turn", version.Version, installed)
+	if err := c.installBinary(true); err != nil {
+		return err
+	}
+	if err := goops.SetState(upgradeRestartState, version.Version); err != nil {
+		return fmt.Errorf("recording the pending etcd upgrade: %w", err)
+	}
+	return goops.SetState(installedVersionState, version.Version)
+}
+
+func (c *unitContext) recordInstalled(fresh bool) error {
+	if !fresh {
+		if cur, _ := goops.GetState(installedVersionState); cur == version.Version { //nolint:errcheck // as above
+			return nil
+		}
+	}
+	return goops.SetState(installedVersionState, version.Version)
+}
+
+// upgradePending: the binary on disk is newer than what the running member was started from.
+func upgradePending() bool {
+	v, _ := goops.GetState(upgradeRestartState) //nolint:errcheck // missing means none pending
+	return v != ""
+}
+
+// upgradeMember restarts this member onto the installed etcd under the rolling-restart lock. The raft leader
+// goes last: it waits until every other member runs the new version, so leadership moves once, to an
+// upgraded member.
+func (c *unitContext) upgradeMember() error {
+	if serviceActive() {
+		ctx, cancel := context.WithTimeout(context.Background(), leaderLastTimeout)
+		defer cancel()
+		cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+		if err != nil {
+			return err
+		}
+		st, err := cli.EndpointStatus(ctx, c.clientURL())
+		if err == nil && st.Version == version.Version {
+			cli.Close()
+			return goops.DeleteState(upgradeRestartState) // started onto the new binary already
+		}
+		err = c.waitLeaderLast(ctx, cli)
+		cli.Close()
+		if err != nil {
+			return err
+		}
+		_ = goops.SetUnitStatus(goops.StatusMaintenance, "upgrading etcd to "+version.Version)
+		if err := c.rollingRestart(); err != nil {
+			return err
+		}
+	}
+	return goops.DeleteState(upgradeRestartState)
+}
+
+// waitLeaderLast holds the raft leader back until the other members run this version.
+func (c *unitContext) waitLeaderLast(ctx context.Context, cli *cluster.Client) error {
+	for {
+		members, err := cli.Members(ctx)
+		if err != nil {
+			return waiting("cannot list members before upgrading: %v", err)
+		}
+		me, ok := findByPeerURL(members, c.peerURL())
+		leader, lerr := cli.Leader(ctx)
+		if !ok || lerr != nil || leader.ID != me.ID {
+			return nil
+		}
+		behind := c.membersBehind(ctx, cli, members, me.ID)
+		if len(behind) == 0 {
+			return nil
+		}
+		_ = goops.SetUnitStatus(goops.StatusMaintenance, "raft leader upgrades last; waiting for "+strings.Join(behind, ", "))
+		select {
+		case <-ctx.Done():
+			return waiting("raft leader upgrades last; still waiting for %s", strings.Join(behind, ", "))
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (c *unitContext) membersBehind(ctx context.Context, cli *cluster.Client, members []cluster.Member, self uint64) []string {
+	var behind []string
+	for _, m := range members {
+		if m.ID == self || len(m.ClientURLs) == 0 {
+			continue
+		}
+		st, err := cli.EndpointStatus(ctx, m.ClientURLs[0])
+		if err != nil || st.Version != version.Version {
+			behind = append(behind, unitOfMember(m))
+		}
+	}
+	return behind
+}
+
+// binaryVersion asks an installed etcd binary for its version ("" when it cannot tell, which checkUpgrade
+// then refuses rather than guess).
+func binaryVersion(path string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "--version").Output()
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "etcd Version: "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
