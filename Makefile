@@ -5,9 +5,9 @@ CHARM := $(BUILD)/etcd_amd64.charm
 LOCALJUJU := $(BUILD)/localjuju
 export CGO_ENABLED := 0
 
-.PHONY: all charm localjuju demo test test-short clean
+.PHONY: all charm requirer-charm localjuju demo test test-short bench reliability clean
 
-all: charm localjuju
+all: charm requirer-charm localjuju
 
 $(BUILD)/dispatch: $(shell find cmd/etcd-charm internal interfaces -name '*.go' 2>/dev/null) go.mod go.sum
 	@mkdir -p $(BUILD)
@@ -24,12 +24,35 @@ $(CHARM): $(BUILD)/dispatch $(LOCALJUJU) charmcraft.yaml
 
 charm: $(CHARM)
 
+# The example consumer charm (examples/etcd-requirer), built on the interface libraries.
+REQUIRER_CHARM := $(BUILD)/etcd-requirer_amd64.charm
+
+$(BUILD)/etcd-requirer-dispatch: $(shell find examples/etcd-requirer interfaces -name '*.go' 2>/dev/null) go.mod go.sum
+	@mkdir -p $(BUILD)
+	$(GO) build -trimpath -ldflags='-s -w' -o $@ ./examples/etcd-requirer
+
+$(REQUIRER_CHARM): $(BUILD)/etcd-requirer-dispatch $(LOCALJUJU) examples/etcd-requirer/charmcraft.yaml
+	$(LOCALJUJU) pack --charmcraft examples/etcd-requirer/charmcraft.yaml --dispatch $(BUILD)/etcd-requirer-dispatch -o $@
+
+requirer-charm: $(REQUIRER_CHARM)
+
 # A real 3-unit etcd cluster on the local model, then how to talk to it.
-demo: $(CHARM) $(LOCALJUJU)
+demo: $(CHARM) $(REQUIRER_CHARM) $(LOCALJUJU)
 	./scripts/demo.sh
 
 test:
 	$(GO) test -timeout 60m ./...
+
+# The charm against hand-run etcd, and the charm's own costs (~15 minutes; see docs/benchmarks.md).
+bench:
+	$(GO) run ./cmd/etcd-bench -out docs/benchmarks.md -chart docs/benchmarks.png
+
+# Every fault scenario of docs/reliability.md, RELIABILITY_RUNS times in a row each, checked for
+# linearizability; rewrites the results table in docs/reliability.md.
+RELIABILITY_RUNS ?= 5
+reliability:
+	RELIABILITY=full RELIABILITY_RUNS=$(RELIABILITY_RUNS) RELIABILITY_REPORT=$(CURDIR)/docs/reliability.md \
+		$(GO) test -count=1 -timeout 0 -v -run '^TestReliability' ./tests/charm
 
 clean:
 	-$(LOCALJUJU) destroy 2>/dev/null
