@@ -27,6 +27,7 @@ type Config struct {
 	AutoCompactionMode      string `json:"auto_compaction_mode"`
 	AutoCompactionRetention string `json:"auto_compaction_retention"`
 	TLSExtraSANs            string `json:"tls_extra_sans"`
+	periodicConfig                 // snapshot_interval, snapshot_retention: read with the rest, in one config-get
 }
 
 // Problem is one invalid option: what is wrong and how to fix it, shown to the operator as blocked status.

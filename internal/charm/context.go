@@ -24,6 +24,8 @@ type unitContext struct {
 	network *goops.Network // the peer binding; nil where network-get is unavailable
 	paths   paths
 	ca      pki.KeyPair // the cluster CA, on the leader only
+
+	relations map[string][]string // relation IDs by endpoint, listed once per hook
 }
 
 func (c *unitContext) peerURL() string {

@@ -124,11 +124,31 @@ func (c *unitContext) removeSelf() error {
 			"restore the unhealthy members, then run `juju resolve %s`", c.memberName(),
 			report.HealthyVoters-1, report.Voters-1, c.unit)
 	}
+	if stopBeforeRemoval(report, me) {
+		// A stopped member closes its client connections at once, so clients go to the other members right
+		// away instead of waiting on requests this member stops answering once it applies its own removal.
+		if err := systemctl("stop", serviceName); err != nil {
+			return err
+		}
+	}
 	goops.LogInfof("removing member %s from the cluster", c.memberName())
 	if err := cli.Remove(ctx, me.ID); err != nil && !errors.Is(err, cluster.ErrMemberNotFound) {
 		return fmt.Errorf("removing member %s: %w", c.memberName(), err)
 	}
 	return nil
+}
+
+// stopBeforeRemoval: the others still form a quorum of today's voters without this member, so they can commit
+// its removal alone. A voter of a 2-member cluster must stay up to vote for its own removal.
+func stopBeforeRemoval(r cluster.HealthReport, me cluster.Member) bool {
+	if me.IsLearner {
+		return true
+	}
+	others := r.HealthyVoters
+	if memberServing(r, me.ID) {
+		others--
+	}
+	return others >= r.Quorum
 }
 
 // applicationDying: when every unit is going away, quorum no longer protects anything.
@@ -154,7 +174,7 @@ func (c *unitContext) stopAndWipe() error {
 	if err := os.RemoveAll(c.paths.DataDir); err != nil {
 		return fmt.Errorf("wiping the data dir: %w", err)
 	}
-	return goops.DeleteState(bootstrapStateKey)
+	return deleteState(bootstrapStateKey)
 }
 
 // stop runs when the unit is removed: leave if the departed hook did not get to it.

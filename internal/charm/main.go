@@ -24,6 +24,7 @@ func Main() int {
 // Dispatch runs the hook or action named by the environment.
 func Dispatch() error {
 	env := goops.ReadEnv()
+	resetUnitState()
 	c, err := load(env)
 	if err != nil {
 		return err
@@ -65,7 +66,7 @@ func load(env goops.Environment) (*unitContext, error) {
 	if c.address, c.network, err = unitAddress(); err != nil {
 		return nil, err
 	}
-	c.paths, err = workloadPaths(c.root)
+	c.paths, err = workloadPaths(c.root, c.hook)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package charm
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/gruyaume/goops"
 
@@ -17,8 +18,8 @@ type paths struct {
 
 const serviceName = "etcd"
 
-func workloadPaths(root string) (paths, error) {
-	storage, err := dataStorageLocation()
+func workloadPaths(root, hook string) (paths, error) {
+	storage, err := dataStorageLocation(hook)
 	if err != nil {
 		return paths{}, err
 	}
@@ -29,15 +30,32 @@ func workloadPaths(root string) (paths, error) {
 	return p, nil
 }
 
-// dataStorageLocation is where Juju attached the data storage, or "" when none is attached.
-func dataStorageLocation() (string, error) {
+// dataStorageLocation is where Juju attached the data storage, or "" when none is attached. A unit's storage
+// only changes in the data-storage hooks, so the answer is kept in unit state and asked again only there.
+func dataStorageLocation(hook string) (string, error) {
+	const key, none = "data-storage", "none"
+	if loc := getState(key); loc != "" && !strings.HasPrefix(hook, "data-storage-") {
+		if loc == none {
+			return "", nil
+		}
+		return loc, nil
+	}
+	loc := none
 	ids, err := goops.ListStorage("data")
-	if err != nil || len(ids) == 0 {
-		return "", nil //nolint:nilerr // no storage support or none attached: use the root filesystem
+	if err == nil && len(ids) > 0 { // otherwise no storage support or none attached: the root filesystem
+		info, err := goops.GetStorageByID(ids[0])
+		if err != nil {
+			return "", fmt.Errorf("locating storage %s: %w", ids[0], err)
+		}
+		loc = info.Location
 	}
-	info, err := goops.GetStorageByID(ids[0])
-	if err != nil {
-		return "", fmt.Errorf("locating storage %s: %w", ids[0], err)
+	if hook != "" { // actions read it but leave unit state to hooks
+		if err := setState(key, loc); err != nil {
+			return "", err
+		}
 	}
-	return info.Location, nil
+	if loc == none {
+		return "", nil
+	}
+	return loc, nil
 }

@@ -27,14 +27,6 @@ type periodicConfig struct {
 	Retention int    `json:"snapshot_retention"`
 }
 
-func readPeriodicConfig() (periodicConfig, error) {
-	var pc periodicConfig
-	if err := goops.GetConfig(&pc); err != nil {
-		return pc, fmt.Errorf("reading config: %w", err)
-	}
-	return pc, nil
-}
-
 // interval is 0 when periodic snapshots are off.
 func (pc periodicConfig) interval() (time.Duration, error) {
 	if strings.TrimSpace(pc.Interval) == "" {
@@ -60,11 +52,7 @@ func (pc periodicConfig) problems() []Problem {
 
 // periodicConfigProblems joins Config.Validate's list: a bad periodic option blocks like any other.
 func (c *unitContext) periodicConfigProblems() []Problem {
-	pc, err := readPeriodicConfig()
-	if err != nil {
-		return []Problem{{Option: "snapshot_interval", Reason: err.Error()}}
-	}
-	return pc.problems()
+	return c.cfg.periodicConfig.problems()
 }
 
 // periodicRecord is what the leader remembers about its periodic snapshots.
@@ -81,7 +69,7 @@ type periodicRecord struct {
 
 func loadPeriodicRecord() periodicRecord {
 	var r periodicRecord
-	if raw, err := goops.GetState(periodicSnapshotState); err == nil && raw != "" {
+	if raw := getState(periodicSnapshotState); raw != "" {
 		_ = json.Unmarshal([]byte(raw), &r) // a damaged record only makes the next snapshot due at once
 	}
 	return r
@@ -92,7 +80,7 @@ func savePeriodicRecord(r periodicRecord) error {
 	if err != nil {
 		return err
 	}
-	return goops.SetState(periodicSnapshotState, string(raw))
+	return setState(periodicSnapshotState, string(raw))
 }
 
 // snapshotDue: a failed attempt counts too, so a broken disk is retried once per interval, not every hook.
@@ -119,10 +107,7 @@ func snapshotsToPrune(names []string, keep int) []string {
 // periodicSnapshot takes the leader's scheduled snapshot when it is due. It never fails the hook: a failure
 // is recorded and shown by snapshot-status, and retried at the next interval.
 func (c *unitContext) periodicSnapshot() {
-	pc, err := readPeriodicConfig()
-	if err != nil {
-		return
-	}
+	pc := c.cfg.periodicConfig
 	interval, err := pc.interval()
 	if err != nil || interval == 0 || !serviceActive() {
 		return
@@ -168,10 +153,7 @@ func (c *unitContext) pruneSnapshots(dir string, keep int) {
 }
 
 func (c *unitContext) snapshotStatusAction() error {
-	pc, err := readPeriodicConfig()
-	if err != nil {
-		return err
-	}
+	pc := c.cfg.periodicConfig
 	interval, err := pc.interval()
 	if err != nil {
 		return fmt.Errorf("snapshot_interval: %v", err)

@@ -27,7 +27,9 @@ func (c *unitContext) reconcile() error {
 	if err := c.installWorkload(); err != nil {
 		return c.reportProgress(err)
 	}
-	if err := goops.SetAppVersion(version.Version); err != nil {
+	if err := onceUntilChanged("application-version", version.Version, func() error {
+		return goops.SetAppVersion(version.Version)
+	}); err != nil {
 		return fmt.Errorf("setting the application version: %w", err)
 	}
 	if c.peers == nil {
@@ -75,7 +77,9 @@ func (c *unitContext) reconcile() error {
 	if err := c.peers.setUnit(map[string]string{keyClientTrust: trustDigest(c.clientTrustBundle())}); err != nil {
 		return err
 	}
-	if err := goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}}); err != nil {
+	if err := onceUntilChanged("opened-port", strconv.Itoa(c.cfg.Port), func() error {
+		return goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}})
+	}); err != nil {
 		return fmt.Errorf("opening the client port: %w", err)
 	}
 	if c.leader {

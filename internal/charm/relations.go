@@ -21,6 +21,9 @@ import (
 // relationIDs lists an endpoint's relations, leaving out the one this hook reports broken: it is going,
 // whatever relation-ids still says about it.
 func (c *unitContext) relationIDs(endpoint string) ([]string, error) {
+	if ids, ok := c.relations[endpoint]; ok {
+		return ids, nil
+	}
 	ids, err := goops.GetRelationIDs(endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("listing %s relations: %w", endpoint, err)
@@ -29,6 +32,10 @@ func (c *unitContext) relationIDs(endpoint string) ([]string, error) {
 		broken := c.getenv("JUJU_RELATION_ID")
 		ids = slices.DeleteFunc(ids, func(id string) bool { return id == broken })
 	}
+	if c.relations == nil {
+		c.relations = map[string][]string{}
+	}
+	c.relations[endpoint] = ids
 	return ids, nil
 }
 
@@ -274,6 +281,9 @@ func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
 		return nil
 	}
 	grants := c.peers.clientRegistry()
+	if !slices.ContainsFunc(slices.Collect(maps.Values(grants)), func(g clientGrant) bool { return g.Endpoint != clientEndpoint }) {
+		return nil // no db or proxy client yet: nothing to publish, and no need to list those relations
+	}
 	_, uris := clientAddresses(members)
 	var cluster []etcdproxy.Member
 	for _, m := range members {

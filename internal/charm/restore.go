@@ -279,7 +279,7 @@ func (c *unitContext) publishNewIdentity(ctx context.Context, token, epoch strin
 		return "", fmt.Errorf("reading the new cluster ID: %w", err)
 	}
 	clusterID := strconv.FormatUint(resp.Header.ClusterId, 16)
-	if err := goops.SetState(appliedEpochState, epoch); err != nil {
+	if err := setState(appliedEpochState, epoch); err != nil {
 		return "", fmt.Errorf("recording the new epoch: %w", err)
 	}
 	self := map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName(), keyEpoch: epoch}
@@ -323,7 +323,7 @@ func (c *unitContext) followEpoch() error {
 	if want == "" {
 		return nil
 	}
-	applied, _ := goops.GetState(appliedEpochState) //nolint:errcheck // a missing key means no epoch yet
+	applied := getState(appliedEpochState) // a missing key means no epoch yet
 	if applied >= want {
 		return nil // joined this one, or rebuilt here more recently and the leader has yet to adopt it
 	}
@@ -341,7 +341,7 @@ func (c *unitContext) followEpoch() error {
 	if err := c.peers.setUnit(map[string]string{keyMemberState: "", keyEpoch: want}); err != nil {
 		return err
 	}
-	if err := goops.SetState(appliedEpochState, want); err != nil {
+	if err := setState(appliedEpochState, want); err != nil {
 		return fmt.Errorf("recording epoch %s: %w", want, err)
 	}
 	return nil

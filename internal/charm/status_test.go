@@ -120,3 +120,20 @@ func TestGivenAMemberNameWhenShownThenTheUnitNameIsRecovered(t *testing.T) {
 		}
 	}
 }
+
+func TestGivenALeavingVoterWhenTheOthersKeepQuorumThenItStopsBeforeItsRemoval(t *testing.T) {
+	ms := threeMembers()
+	// Three healthy voters: the other two commit the removal alone, so the leaver stops first.
+	if !stopBeforeRemoval(report(1, ms, map[uint64]bool{1: true, 2: true, 3: true}), ms[2]) {
+		t.Fatal("a voter of a healthy 3-member cluster should stop before its removal")
+	}
+	// Two voters: the leaver's vote is needed to commit its own removal.
+	two := ms[:2]
+	if stopBeforeRemoval(report(1, two, map[uint64]bool{1: true, 2: true}), two[1]) {
+		t.Fatal("a voter of a 2-member cluster must stay up until its removal commits")
+	}
+	// Three voters, one already down: stopping the leaver too would leave 1 of 3.
+	if stopBeforeRemoval(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[1]) {
+		t.Fatal("stopping with another member down would cost quorum")
+	}
+}

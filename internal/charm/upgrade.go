@@ -52,7 +52,7 @@ func checkUpgrade(installed, target string) error {
 // installWorkload puts this charm's etcd on the machine. On a version change it first checks the version
 // rules (a refused change installs nothing and blocks); an accepted one is restarted onto by ensureMember.
 func (c *unitContext) installWorkload() error {
-	installed, _ := goops.GetState(installedVersionState) //nolint:errcheck // missing until the first install
+	installed := getState(installedVersionState) // missing until the first install
 	_, statErr := os.Stat(c.paths.Binary)
 	fresh := statErr != nil || c.hook == "install"
 	if !fresh && installed == "" {
@@ -71,24 +71,24 @@ func (c *unitContext) installWorkload() error {
 	if err := c.installBinary(true); err != nil {
 		return err
 	}
-	if err := goops.SetState(upgradeRestartState, version.Version); err != nil {
+	if err := setState(upgradeRestartState, version.Version); err != nil {
 		return fmt.Errorf("recording the pending etcd upgrade: %w", err)
 	}
-	return goops.SetState(installedVersionState, version.Version)
+	return setState(installedVersionState, version.Version)
 }
 
 func (c *unitContext) recordInstalled(fresh bool) error {
 	if !fresh {
-		if cur, _ := goops.GetState(installedVersionState); cur == version.Version { //nolint:errcheck // as above
+		if getState(installedVersionState) == version.Version {
 			return nil
 		}
 	}
-	return goops.SetState(installedVersionState, version.Version)
+	return setState(installedVersionState, version.Version)
 }
 
 // upgradePending: the binary on disk is newer than what the running member was started from.
 func upgradePending() bool {
-	v, _ := goops.GetState(upgradeRestartState) //nolint:errcheck // missing means none pending
+	v := getState(upgradeRestartState) // missing means none pending
 	return v != ""
 }
 
@@ -106,7 +106,7 @@ func (c *unitContext) upgradeMember() error {
 		st, err := cli.EndpointStatus(ctx, c.clientURL())
 		if err == nil && st.Version == version.Version {
 			cli.Close()
-			return goops.DeleteState(upgradeRestartState) // started onto the new binary already
+			return deleteState(upgradeRestartState) // started onto the new binary already
 		}
 		err = c.waitLeaderLast(ctx, cli)
 		cli.Close()
@@ -118,7 +118,7 @@ func (c *unitContext) upgradeMember() error {
 			return err
 		}
 	}
-	return goops.DeleteState(upgradeRestartState)
+	return deleteState(upgradeRestartState)
 }
 
 // waitLeaderLast holds the raft leader back until the other members run this version.

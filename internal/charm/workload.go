@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gruyaume/goops"
-
 	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
@@ -30,9 +28,9 @@ type bootstrapState struct {
 const bootstrapStateKey = "bootstrap"
 
 func (c *unitContext) loadBootstrap() (*bootstrapState, error) {
-	raw, err := goops.GetState(bootstrapStateKey)
-	if err != nil || raw == "" {
-		return nil, nil //nolint:nilerr // goops reports a missing key as an error
+	raw := getState(bootstrapStateKey)
+	if raw == "" {
+		return nil, nil
 	}
 	var b bootstrapState
 	if err := json.Unmarshal([]byte(raw), &b); err != nil {
@@ -46,7 +44,7 @@ func (c *unitContext) saveBootstrap(b bootstrapState) error {
 	if err != nil {
 		return fmt.Errorf("encoding bootstrap state: %w", err)
 	}
-	return goops.SetState(bootstrapStateKey, string(raw))
+	return setState(bootstrapStateKey, string(raw))
 }
 
 // etcdConfig is this member's etcd configuration for the current charm config.

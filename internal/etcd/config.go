@@ -288,11 +288,8 @@ func validateCompaction(mode, retention string) error {
 	switch mode {
 	case "periodic":
 		// etcd reads a bare integer as hours, anything else as a Go duration.
-		if n, err := strconv.ParseUint(retention, 10, 64); err == nil {
-			if n == 0 {
-				return errors.New("auto-compaction-retention 0 disables compaction; use a positive value")
-			}
-			return nil
+		if _, err := strconv.ParseUint(retention, 10, 64); err == nil {
+			return nil // 0 is etcd's way of turning compaction off, which the charm offers
 		}
 		d, err := time.ParseDuration(retention)
 		if err != nil || d <= 0 {

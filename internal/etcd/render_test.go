@@ -201,7 +201,6 @@ func TestValidate(t *testing.T) {
 		{"election too short", func(c *Config) { c.HeartbeatInterval = 500 * time.Millisecond }, "five heartbeat"},
 		{"election too long", func(c *Config) { c.HeartbeatInterval = time.Second; c.ElectionTimeout = 60 * time.Second }, "maximum"},
 		{"sub-millisecond heartbeat", func(c *Config) { c.HeartbeatInterval = 1500 * time.Microsecond }, "milliseconds"},
-		{"zero retention", func(c *Config) { c.AutoCompactionRetention = "0" }, "disables compaction"},
 		{"bad periodic retention", func(c *Config) { c.AutoCompactionRetention = "soon" }, "positive duration"},
 		{"bad revision retention", func(c *Config) { c.AutoCompactionMode = "revision"; c.AutoCompactionRetention = "1h" }, "revisions"},
 		{"bad mode", func(c *Config) { c.AutoCompactionMode = "hourly" }, "periodic or revision"},
@@ -227,6 +226,13 @@ func TestValidate(t *testing.T) {
 	}
 	if err := base.Validate(); err != nil {
 		t.Fatalf("base config invalid: %v", err)
+	}
+	// A zero periodic retention is etcd's "compaction off", which the charm's auto_compaction_mode="" asks for.
+	off := base
+	off.AutoCompactionMode, off.AutoCompactionRetention = "periodic", "0"
+	out, err := off.Render()
+	if err != nil || !strings.Contains(string(out), `auto-compaction-retention: "0"`) {
+		t.Fatalf("compaction off: %v\n%s", err, out)
 	}
 }
 

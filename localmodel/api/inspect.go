@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // UnitInfo is where a unit lives on this machine.
 type UnitInfo struct {
 	Name        string `json:"name"`
@@ -19,6 +21,11 @@ type HookRun struct {
 	Env      map[string]string `json:"env"`
 	ExitCode int               `json:"exit-code"`
 	Output   string            `json:"output,omitempty"`
+	// Started, Duration (wall time) and MaxRSSKiB (peak resident memory of the process and the hook tools
+	// it ran) measure what the run cost.
+	Started   time.Time     `json:"started"`
+	Duration  time.Duration `json:"duration-ns"`
+	MaxRSSKiB int64         `json:"max-rss-kib"`
 }
 
 // BagRequest reads a relation databag: of Unit when App is empty, else of the application.

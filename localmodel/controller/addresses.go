@@ -71,3 +71,14 @@ func randInt(n int) int {
 	}
 	return int(v.Int64())
 }
+
+// ClaimAddressBlock claims a loopback /24 for processes outside a model (a hand-run etcd cluster to compare
+// against), in the same registry, so no model started meanwhile gets its addresses. It returns the prefix
+// ("127.a.b.") and the release.
+func ClaimAddressBlock(owner string) (prefix string, release func(), err error) {
+	b, err := claimAddressBlock(owner)
+	if err != nil {
+		return "", nil, err
+	}
+	return b.prefix, b.release, nil
+}

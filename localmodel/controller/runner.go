@@ -152,7 +152,8 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	r.mu.Lock()
-	if err := cmd.Start(); err != nil {
+	started := time.Now()
+	if err := startRetryingBusy(cmd); err != nil {
 		r.mu.Unlock()
 		return "", fmt.Sprintf("cannot run %s: %v\n", cmd.Path, err), 1
 	}
@@ -162,6 +163,7 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 	stopKiller := context.AfterFunc(r.c.ctx, r.kill)
 	defer stopKiller()
 	err := cmd.Wait()
+	run.Usage = usageOf(started, cmd.ProcessState)
 	r.mu.Lock()
 	r.proc = nil
 	r.mu.Unlock()
@@ -177,6 +179,15 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 		code = 1
 	}
 	return out.String(), errOut.String(), code
+}
+
+// usageOf is the wall time and peak memory of a finished process. Linux reports ru_maxrss in KiB.
+func usageOf(started time.Time, ps *os.ProcessState) model.Usage {
+	u := model.Usage{Started: started, Wall: time.Since(started)}
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru != nil {
+		u.MaxRSSKiB = ru.Maxrss
+	}
+	return u
 }
 
 // prepare readies the unit's filesystem for the event: storage locations exist, and an upgrade-charm
@@ -215,4 +226,21 @@ func (c *Controller) baseEnv(root string) []string {
 		env = append(env, "TMPDIR="+tmp)
 	}
 	return env
+}
+
+// startRetryingBusy starts cmd, retrying while exec reports ETXTBSY. A charm binary just copied into a unit's
+// charm dir can be "busy" for a moment: a process forked elsewhere in the controller at the same time holds
+// the copy's write descriptor until it execs (the fork/exec race of golang.org/issue/22315).
+func startRetryingBusy(cmd *exec.Cmd) error {
+	for attempt := 0; ; attempt++ {
+		err := cmd.Start()
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || attempt == 50 {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+		// An exec.Cmd cannot be started twice; a fresh copy keeps everything the caller set.
+		retry := exec.Command(cmd.Path, cmd.Args[1:]...)
+		retry.Dir, retry.Env, retry.Stdout, retry.Stderr, retry.SysProcAttr = cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr
+		*cmd = *retry
+	}
 }

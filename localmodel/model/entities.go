@@ -116,6 +116,15 @@ type HookRecord struct {
 	Env      map[string]string
 	ExitCode int
 	Output   string
+	Usage    Usage
+}
+
+// Usage is the cost of one run's process, kept so the charm's per-hook cost can be measured.
+type Usage struct {
+	Started time.Time
+	Wall    time.Duration
+	// MaxRSSKiB is the peak resident set of the process and of the hook tools it waited for (wait4's rusage).
+	MaxRSSKiB int64
 }
 
 // Running is the event the unit is running now, if any.

@@ -14,6 +14,8 @@ type Run struct {
 	Context *Context
 	// Env is Juju's hook environment for the event, without PATH and the agent socket (the controller's).
 	Env []string
+	// Usage is what the run's process cost, filled in by whoever ran it.
+	Usage Usage
 }
 
 // NextRun takes the unit's next event: a queued task first (even in error, as Juju runs actions on a unit in
@@ -76,7 +78,7 @@ func (m *Model) FinishRun(run *Run, code int, output string) {
 	delete(m.contexts, ctx.ID)
 	u.running = nil
 	u.AgentStatus = Status{Current: "idle", Since: m.now}
-	rec := HookRecord{Hook: e.Hook, ExitCode: code, Output: output, Env: envMap(run.Env)}
+	rec := HookRecord{Hook: e.Hook, ExitCode: code, Output: output, Env: envMap(run.Env), Usage: run.Usage}
 	if e.Task != nil {
 		rec.Action = e.Task.Name
 	}
