@@ -10,8 +10,6 @@ import (
 
 	"github.com/gruyaume/goops"
 	"go.etcd.io/etcd/api/v3/version"
-
-	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 // errBlocked means a person has to act; the message says what to do.
@@ -39,8 +37,7 @@ func (c *unitContext) reconcile() error {
 		return goops.SetUnitStatus(goops.StatusMaintenance, "removed from the etcd cluster; the unit is going away")
 	}
 	if c.leader {
-		var err error
-		if c.ca, err = c.leaderSetup(); err != nil {
+		if err := c.leaderSetup(); err != nil {
 			return err
 		}
 		if err := c.adoptRebuild(); err != nil {
@@ -58,7 +55,7 @@ func (c *unitContext) reconcile() error {
 		return err
 	}
 	if c.leader {
-		if err := c.signPending(c.ca); err != nil {
+		if err := c.signPending(); err != nil {
 			return err
 		}
 	}
@@ -89,26 +86,27 @@ func (c *unitContext) reconcile() error {
 }
 
 // leaderSetup creates what the cluster shares, once: the CA, the root secret, the cluster token and the seed.
-// It returns the CA, which the leader goes on to sign with.
-func (c *unitContext) leaderSetup() (pki.KeyPair, error) {
-	ca, err := c.ensureCA()
-	if err != nil {
-		return ca, err
+// An existing CA is not read here: most hooks sign nothing, and reading the secret is a hook tool call.
+func (c *unitContext) leaderSetup() error {
+	if c.peers.App[keyCASecret] == "" {
+		if _, err := c.ensureCA(); err != nil {
+			return err
+		}
 	}
 	if err := c.ensureRootSecret(); err != nil {
-		return ca, err
+		return err
 	}
 	if c.peers.App[keyClusterToken] == "" {
 		token, err := randomToken(16)
 		if err != nil {
-			return ca, err
+			return err
 		}
 		if err := c.peers.setApp(map[string]string{keyClusterToken: token, keySeed: c.unit,
 			keyPeerPort: strconv.Itoa(c.cfg.ManagementPort)}); err != nil {
-			return ca, err
+			return err
 		}
 	}
-	return ca, nil
+	return nil
 }
 
 func (c *unitContext) bootstrappedPeerPort() int {

@@ -83,11 +83,16 @@ func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdcl
 // the charm-issued identities match, record them for every unit, and answer etcd_client requirers whose
 // certificate every member already trusts. It returns the requests it refused.
 func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client, members []cluster.Member) ([]clientProblem, error) {
+	current := c.peers.clientRegistry()
+	if len(current) == 0 && c.hook == "update-status" {
+		// No client yet: a new relation announces itself with its own hooks, so the periodic hook need not
+		// list three endpoints' relations to find none.
+		return nil, nil
+	}
 	reqs, byRelation, err := c.readClientRequests()
 	if err != nil {
 		return nil, err
 	}
-	current := c.peers.clientRegistry()
 	if len(reqs) == 0 && len(current) == 0 {
 		return nil, nil
 	}
@@ -156,7 +161,11 @@ func (c *unitContext) ensureIssuedIdentity(g clientGrant) (clientGrant, error) {
 			return g, nil
 		}
 	}
-	kp, err := pki.IssueClient(c.ca, g.User, pki.ClientLifetime)
+	ca, err := c.ensureCA()
+	if err != nil {
+		return g, err
+	}
+	kp, err := pki.IssueClient(ca, g.User, pki.ClientLifetime)
 	if err != nil {
 		return g, fmt.Errorf("issuing the client certificate of %s: %w", g.RelationID, err)
 	}

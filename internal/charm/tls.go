@@ -26,12 +26,16 @@ const (
 // ensureCA returns the cluster CA, creating it (leader only) on first use. The key lives only in an
 // application-owned secret, so any future leader can sign.
 func (c *unitContext) ensureCA() (pki.KeyPair, error) {
+	if c.ca.KeyPEM != nil {
+		return c.ca, nil
+	}
 	if id := c.peers.App[keyCASecret]; id != "" {
 		content, err := goops.GetSecretByID(id, false, false)
 		if err != nil {
 			return pki.KeyPair{}, fmt.Errorf("reading the CA secret: %w", err)
 		}
-		return pki.KeyPair{CertPEM: []byte(content["certificate"]), KeyPEM: []byte(content["private-key"])}, nil
+		c.ca = pki.KeyPair{CertPEM: []byte(content["certificate"]), KeyPEM: []byte(content["private-key"])}
+		return c.ca, nil
 	}
 	if !c.leader {
 		return pki.KeyPair{}, errors.New("the CA does not exist yet and only the leader creates it")
@@ -52,6 +56,7 @@ func (c *unitContext) ensureCA() (pki.KeyPair, error) {
 	if err := c.peers.setApp(map[string]string{keyCASecret: strings.TrimSpace(id), keyCACert: string(ca.CertPEM)}); err != nil {
 		return pki.KeyPair{}, err
 	}
+	c.ca = ca
 	return ca, nil
 }
 
@@ -192,7 +197,7 @@ func coversAll(dns []string, ips []net.IP, sans []string) bool {
 
 // signPending signs every unit's CSR that has no current certificate (leader only): new units, changed SANs,
 // renewals. Certificates are public, so they travel in the peer application bag.
-func (c *unitContext) signPending(ca pki.KeyPair) error {
+func (c *unitContext) signPending() error {
 	certs := c.peers.certificates()
 	bags := map[string]map[string]string{c.unit: c.peers.Self}
 	for u, bag := range c.peers.Units {
@@ -201,12 +206,12 @@ func (c *unitContext) signPending(ca pki.KeyPair) error {
 	changed := false
 	for unit, bag := range bags {
 		cur := certs[unit]
-		member, mchanged, err := c.signIfNeeded(ca, bag[keyMemberCSR], cur.Member, pki.ServerAndClient)
+		member, mchanged, err := c.signIfNeeded(bag[keyMemberCSR], cur.Member, pki.ServerAndClient)
 		if err != nil {
 			goops.LogWarningf("not signing the member certificate of %s: %v", unit, err)
 			continue
 		}
-		client, cchanged, err := c.signIfNeeded(ca, bag[keyClientCSR], cur.Client, pki.Client)
+		client, cchanged, err := c.signIfNeeded(bag[keyClientCSR], cur.Client, pki.Client)
 		if err != nil {
 			goops.LogWarningf("not signing the client certificate of %s: %v", unit, err)
 			continue
@@ -233,13 +238,17 @@ func (c *unitContext) signPending(ca pki.KeyPair) error {
 	return c.peers.setApp(map[string]string{keyCertificates: string(raw)})
 }
 
-func (c *unitContext) signIfNeeded(ca pki.KeyPair, csrPEM, certPEM string, profile pki.Profile) (string, bool, error) {
+func (c *unitContext) signIfNeeded(csrPEM, certPEM string, profile pki.Profile) (string, bool, error) {
 	if csrPEM == "" {
 		return certPEM, false, nil
 	}
 	if certPEM != "" && certAnswersCSR(certPEM, csrPEM) && !c.needsRenewal(certPEM) &&
-		pki.Verify(ca.CertPEM, []byte(certPEM), x509.ExtKeyUsageClientAuth, c.now) == nil {
+		pki.Verify([]byte(c.peers.App[keyCACert]), []byte(certPEM), x509.ExtKeyUsageClientAuth, c.now) == nil {
 		return certPEM, false, nil
+	}
+	ca, err := c.ensureCA() // the key is read only when there is something to sign
+	if err != nil {
+		return "", false, err
 	}
 	validity := pki.MemberLifetime
 	if profile == pki.Client {
