@@ -1,16 +1,11 @@
 package charm
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 var planNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -18,24 +13,11 @@ var planNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 // selfSigned makes a client certificate the way an etcd_client requirer does: its own key, self-signed.
 func selfSigned(t *testing.T, cn string, isCA bool, notAfter time.Time) string {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	kp, err := pki.SelfSigned{CommonName: cn, NotBefore: planNow.Add(-time.Hour), NotAfter: notAfter, IsCA: isCA}.Issue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             planNow.Add(-time.Hour),
-		NotAfter:              notAfter,
-		BasicConstraintsValid: true,
-		IsCA:                  isCA,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(kp.CertPEM)
 }
 
 func clientReq(t *testing.T, rel, app, prefix, cn string) clientRequest {

@@ -231,7 +231,7 @@ func (c *unitContext) answerClientRequirers(byRelation map[string][]etcdclient.R
 		goops.LogInfof("client trust not yet applied on every member; etcd_client answers wait")
 		return nil
 	}
-	endpoints, uris := clientAddresses(members)
+	endpoints, uris := clientAddresses(c.unitMembers(members))
 	for _, id := range slices.Sorted(maps.Keys(byRelation)) {
 		responses := map[string]etcdclient.Response{}
 		var granted []etcdclient.Request
@@ -266,6 +266,19 @@ func (c *unitContext) trustLiveEverywhere(grants clientRegistry) bool {
 	return true
 }
 
+// unitMembers are the members that belong to a unit of the application now. A unit that departs is gone
+// from the peer relation before its member is gone from etcd (it removes itself in a hook of its own), and
+// no later hook may come soon to correct what clients were told, so clients hear of the unit set.
+func (c *unitContext) unitMembers(members []cluster.Member) []cluster.Member {
+	known := []string{c.peerURL()}
+	for _, bag := range c.peers.Units {
+		known = append(known, bag[keyPeerURL])
+	}
+	return slices.DeleteFunc(slices.Clone(members), func(m cluster.Member) bool {
+		return !slices.ContainsFunc(m.PeerURLs, func(u string) bool { return slices.Contains(known, u) })
+	})
+}
+
 // clientAddresses are the voting members' client URLs as etcd_client wants them: host:port and https URLs.
 func clientAddresses(members []cluster.Member) (endpoints, uris []string) {
 	for _, m := range members {
@@ -293,6 +306,7 @@ func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
 	if !slices.ContainsFunc(slices.Collect(maps.Values(grants)), func(g clientGrant) bool { return g.Endpoint != clientEndpoint }) {
 		return nil // no db or proxy client yet: nothing to publish, and no need to list those relations
 	}
+	members = c.unitMembers(members)
 	_, uris := clientAddresses(members)
 	var cluster []etcdproxy.Member
 	for _, m := range members {

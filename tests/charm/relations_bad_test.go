@@ -2,14 +2,7 @@ package charm_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/etcd-charm/etcd/internal/pki"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
@@ -26,30 +20,11 @@ type requirerIdentity struct{ certPEM, keyPEM string }
 
 func newRequirerIdentity(t *testing.T, cn string, isCA bool, notAfter time.Time) requirerIdentity {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	kp, err := pki.SelfSigned{CommonName: cn, NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, IsCA: isCA}.Issue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: notAfter, BasicConstraintsValid: true, IsCA: isCA,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if isCA {
-		tmpl.KeyUsage = x509.KeyUsageCertSign
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return requirerIdentity{
-		certPEM: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		keyPEM:  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})),
-	}
+	return requirerIdentity{certPEM: string(kp.CertPEM), keyPEM: string(kp.KeyPEM)}
 }
 
 func (id requirerIdentity) files(t *testing.T, caPEM string) clientFiles {

@@ -107,7 +107,10 @@ func TestGivenRequirersOnEveryEndpointWhenRelatedThenEachGetsExactlyItsOwnAccess
 		if err := m.RemoveUnit(ctx, victim); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 3*time.Minute, victim+" to go", func() bool { return !slices.Contains(aliveUnits(t, m), victim) })
+		waitFor(t, 3*time.Minute, victim+" to be gone from the model", func() bool {
+			infos, err := m.Units(ctx)
+			return err == nil && !slices.ContainsFunc(infos, func(u api.UnitInfo) bool { return u.Name == victim })
+		})
 		waitAppsActive(t, m, 5*time.Minute, "etcd", "classic", "client-a", "client-b")
 		assertClassicBags(t, m, dbRel, proxyRel, caPEM)
 		assertClientV0Answer(t, m, relA, "client-a", caPEM)
