@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/etcd-charm/etcd/localmodel/charmpack"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
@@ -35,16 +34,9 @@ func buildRequirers(t *testing.T) {
 		root := repoRoot()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
-		example := filepath.Join(dir, "etcd-requirer")
-		if requirersErr = charmpack.Build(ctx, root, "./examples/etcd-requirer", example); requirersErr != nil {
-			return
-		}
-		requirers.example = filepath.Join(dir, "etcd-requirer_amd64.charm")
-		if requirersErr = charmpack.Pack(filepath.Join(root, "examples/etcd-requirer/charmcraft.yaml"), example, requirers.example); requirersErr != nil {
-			return
-		}
-		raw := filepath.Join(dir, "testcharm")
-		if requirersErr = charmpack.Build(ctx, root, "./localmodel/testcharm", raw); requirersErr != nil {
+		_, requirers.example, requirersErr = buildCharm(ctx, root, dir, "./examples/etcd-requirer",
+			filepath.Join(root, "examples/etcd-requirer/charmcraft.yaml"), "etcd-requirer")
+		if requirersErr != nil {
 			return
 		}
 		meta, err := os.ReadFile(filepath.Join(root, "localmodel/testcharm/charmcraft.yaml"))
@@ -58,8 +50,7 @@ func buildRequirers(t *testing.T) {
 		if requirersErr = os.WriteFile(metaPath, []byte(rawMeta), 0o644); requirersErr != nil {
 			return
 		}
-		requirers.raw = filepath.Join(dir, "raw-requirer_amd64.charm")
-		requirersErr = charmpack.Pack(metaPath, raw, requirers.raw)
+		_, requirers.raw, requirersErr = buildCharm(ctx, root, dir, "./localmodel/testcharm", metaPath, "raw-requirer")
 	})
 	if requirersErr != nil {
 		t.Fatalf("building the requirer charms: %v", requirersErr)

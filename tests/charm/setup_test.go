@@ -44,19 +44,25 @@ func build(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		defer cancel()
 		artefacts.localjuju = filepath.Join(dir, "localjuju")
-		artefacts.dispatch = filepath.Join(dir, "dispatch")
-		artefacts.charm = filepath.Join(dir, "etcd_amd64.charm")
 		if buildErr = charmpack.Build(ctx, root, "./cmd/localjuju", artefacts.localjuju); buildErr != nil {
 			return
 		}
-		if buildErr = charmpack.Build(ctx, root, "./cmd/etcd-charm", artefacts.dispatch); buildErr != nil {
-			return
-		}
-		buildErr = charmpack.Pack(filepath.Join(root, "charmcraft.yaml"), artefacts.dispatch, artefacts.charm)
+		artefacts.dispatch, artefacts.charm, buildErr = buildCharm(ctx, root, dir, "./cmd/etcd-charm",
+			filepath.Join(root, "charmcraft.yaml"), "etcd")
 	})
 	if buildErr != nil {
 		t.Fatalf("building the charm and the local model: %v", buildErr)
 	}
+}
+
+// buildCharm compiles a charm's binary from pkg and packs it with charmcraft into dir as <name>_amd64.charm.
+func buildCharm(ctx context.Context, root, dir, pkg, charmcraft, name string) (binary, charm string, err error) {
+	binary = filepath.Join(dir, name+"-dispatch")
+	charm = filepath.Join(dir, name+"_amd64.charm")
+	if err := charmpack.Build(ctx, root, pkg, binary); err != nil {
+		return "", "", err
+	}
+	return binary, charm, charmpack.Pack(charmcraft, binary, charm)
 }
 
 // newModel bootstraps a local model that is destroyed when the test ends.
