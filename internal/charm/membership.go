@@ -137,13 +137,7 @@ func (c *unitContext) bootstrap() error {
 		State:          etcd.ClusterStateNew,
 		Token:          c.peers.App[keyClusterToken],
 	}
-	if err := c.saveBootstrap(b); err != nil {
-		return err
-	}
-	if _, err := c.writeWorkloadFiles(b); err != nil {
-		return err
-	}
-	if err := c.startService(); err != nil {
+	if err := c.startAs(b); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -217,13 +211,7 @@ func (c *unitContext) join() error {
 			b.InitialCluster = append(b.InitialCluster, etcd.Member{Name: name, PeerURL: u})
 		}
 	}
-	if err := c.saveBootstrap(b); err != nil {
-		return err
-	}
-	if _, err := c.writeWorkloadFiles(b); err != nil {
-		return err
-	}
-	if err := c.startService(); err != nil {
+	if err := c.startAs(b); err != nil {
 		return err
 	}
 	if err := c.peers.setUnit(map[string]string{keyMemberState: stateLearner, keyMemberName: c.memberName()}); err != nil {
@@ -260,6 +248,18 @@ func (c *unitContext) promoteSelf() error {
 		}
 	}
 	return c.peers.setUnit(map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName()})
+}
+
+// startAs starts this member for the first time as b describes: the state is kept first, so that the files
+// can always be rendered again from it, then the files, then the service.
+func (c *unitContext) startAs(b bootstrapState) error {
+	if err := c.saveBootstrap(b); err != nil {
+		return err
+	}
+	if _, err := c.writeWorkloadFiles(b); err != nil {
+		return err
+	}
+	return c.startService()
 }
 
 // startService enables and starts etcd and waits until the member answers on its client URL.

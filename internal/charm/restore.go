@@ -250,13 +250,7 @@ func (c *unitContext) backupDataDir(target string) (takenSnapshot, error) {
 func (c *unitContext) startAsNewCluster(ctx context.Context, token, epoch string) (string, error) {
 	b := bootstrapState{State: etcd.ClusterStateNew, Token: token,
 		InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}}}
-	if err := c.saveBootstrap(b); err != nil {
-		return "", err
-	}
-	if _, err := c.writeWorkloadFiles(b); err != nil {
-		return "", err
-	}
-	if err := c.startService(); err != nil {
+	if err := c.startAs(b); err != nil {
 		return "", err
 	}
 	return c.publishNewIdentity(ctx, token, epoch)
