@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/etcd-charm/etcd/localmodel/api"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
@@ -20,7 +21,12 @@ type HookCost struct {
 	Hook                    string
 	Runs                    int
 	MedianWall, P99Wall     time.Duration
+	MedianCPU               time.Duration
 	MedianRSSKiB, MaxRSSKiB int64
+	// Overlapped counts the runs during which another unit ran the same hook. Under Juju every unit has a
+	// machine of its own; on the local model they share this machine's cores, so overlapping runs wait
+	// for each other's CPU.
+	Overlapped int
 }
 
 // HookCosts reads the local model's hook history (wall time and peak memory of every run) for one hook
@@ -30,27 +36,51 @@ func HookCosts(ctx context.Context, m *client.Model, hook string, since time.Tim
 	if err != nil {
 		return HookCost{}, err
 	}
-	var walls []time.Duration
-	var rss []int64
+	var runs []unitRun
 	for _, u := range units {
-		runs, err := m.HookHistory(ctx, u.Name)
+		history, err := m.HookHistory(ctx, u.Name)
 		if err != nil {
 			return HookCost{}, err
 		}
-		for _, r := range runs {
+		for _, r := range history {
 			if r.Hook == hook && r.Action == "" && r.ExitCode == 0 && !r.Started.Before(since) {
-				walls = append(walls, r.Duration)
-				rss = append(rss, r.MaxRSSKiB)
+				runs = append(runs, unitRun{u.Name, r})
 			}
 		}
 	}
-	if len(walls) == 0 {
+	if len(runs) == 0 {
 		return HookCost{Hook: hook}, fmt.Errorf("no successful %s run since %s", hook, since.Format(time.TimeOnly))
 	}
+	return hookCostOf(hook, runs), nil
+}
+
+// unitRun is one hook run and the unit that ran it.
+type unitRun struct {
+	unit string
+	run  api.HookRun
+}
+
+func hookCostOf(hook string, runs []unitRun) HookCost {
+	var walls, cpus []time.Duration
+	var rss []int64
+	c := HookCost{Hook: hook, Runs: len(runs)}
+	for _, r := range runs {
+		walls = append(walls, r.run.Duration)
+		cpus = append(cpus, r.run.CPU)
+		rss = append(rss, r.run.MaxRSSKiB)
+		end := r.run.Started.Add(r.run.Duration)
+		if slices.ContainsFunc(runs, func(o unitRun) bool {
+			return o.unit != r.unit && o.run.Started.Before(end) && r.run.Started.Before(o.run.Started.Add(o.run.Duration))
+		}) {
+			c.Overlapped++
+		}
+	}
 	slices.Sort(walls)
+	slices.Sort(cpus)
 	slices.Sort(rss)
-	return HookCost{Hook: hook, Runs: len(walls), MedianWall: percentile(walls, 50), P99Wall: percentile(walls, 99),
-		MedianRSSKiB: rss[len(rss)/2], MaxRSSKiB: rss[len(rss)-1]}, nil
+	c.MedianWall, c.P99Wall, c.MedianCPU = percentile(walls, 50), percentile(walls, 99), percentile(cpus, 50)
+	c.MedianRSSKiB, c.MaxRSSKiB = rss[len(rss)/2], rss[len(rss)-1]
+	return c
 }
 
 // ConfigChangedWithoutChange sets an option the charm accepts and ignores (nagios_context, kept for
@@ -153,59 +183,162 @@ func Fill(ctx context.Context, t Target, mb int) error {
 	return nil
 }
 
-// WriteGap measures the longest stretch without an acknowledged write around event: writers put in a tight
-// loop (each request bounded by a short timeout, so a request stuck on a dead member does not hide a
-// recovery), event runs after a steady second, and the writers stop settle after event has returned and
-// writes flow again.
-func WriteGap(ctx context.Context, t Target, event func() error, settle time.Duration) (time.Duration, error) {
+// Parameters of the open-loop writes of WriteGap.
+const (
+	// gapInterval is how often a write starts: the resolution of the gaps.
+	gapInterval = 2 * time.Millisecond
+	// gapTimeout bounds each write, so a write stuck on a dead member or dropped during a leadership
+	// transfer ends; with an open loop it no longer bounds the measured gap.
+	gapTimeout = 500 * time.Millisecond
+	// gapMaxInFlight bounds the writes outstanding at once, so a long outage cannot pile up goroutines;
+	// at gapInterval and gapTimeout about 250 are outstanding at worst, so starts are skipped only when the
+	// client itself falls behind.
+	gapMaxInFlight = 512
+)
+
+// WriteGapResult is what WriteGap saw around its event.
+type WriteGapResult struct {
+	// Gap is the longest stretch after the event (from the last acknowledgement before it) during which no
+	// write was acknowledged: how long the cluster took no write at all.
+	Gap time.Duration
+	// Unavailable is the longest stretch of start times, ending after the event, in which every write
+	// started failed or timed out: from the first such write to the next write that succeeded, so how
+	// long a client starting a write would have been refused.
+	Unavailable time.Duration
+	// Stalled counts the writes that failed or timed out, out of Writes started; Skipped counts starts
+	// left out because gapMaxInFlight writes were outstanding.
+	Stalled, Writes, Skipped int
+	// MaxLatency is the longest successful write: the stall a client saw short of a timeout.
+	MaxLatency time.Duration
+}
+
+func (r WriteGapResult) String() string {
+	return fmt.Sprintf("gap %s, no write accepted for %s, %d of %d writes failed or timed out (%s timeout), longest write %s, %d starts skipped",
+		r.Gap.Round(time.Millisecond), r.Unavailable.Round(time.Millisecond), r.Stalled, r.Writes, gapTimeout,
+		fmtDur(r.MaxLatency), r.Skipped)
+}
+
+// writeRecord is one write of WriteGap: when it started, when it ended, and whether it was acknowledged.
+type writeRecord struct {
+	Sent, Done time.Time
+	OK         bool
+}
+
+// WriteGap measures how long the cluster accepts no writes around event. Writes start open loop, one every
+// gapInterval in a goroutine of its own whatever is still outstanding, each bounded by gapTimeout, over two
+// clients in turn; event runs after a steady second, and the writes stop settle after event has returned.
+// Open loop, because a closed loop measures its own timeout: during a raft leadership transfer the old
+// leader drops the proposals followers forward to it, so every closed-loop writer waits out its request
+// timeout and the gap equals that timeout, however short the transfer. Here writes started after the
+// transfer are acknowledged while the dropped ones are still waiting, and the dropped ones show up as
+// Stalled writes and MaxLatency instead.
+func WriteGap(ctx context.Context, t Target, event func() error, settle time.Duration) (WriteGapResult, error) {
 	clis, err := connect(ctx, t, 2)
 	if err != nil {
-		return 0, err
+		return WriteGapResult{}, err
 	}
 	defer closeAll(clis)
 	var mu sync.Mutex
-	var acks []time.Time
-	stop := make(chan struct{})
+	var writes []writeRecord
 	var wg sync.WaitGroup
-	for w := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-				_, err := clis[w%len(clis)].Put(cctx, fmt.Sprintf("bench/gap/%d/%d", w, i), "v")
-				cancel()
-				if err == nil {
-					mu.Lock()
-					acks = append(acks, time.Now())
-					mu.Unlock()
-				}
+	inFlight := make(chan struct{}, gapMaxInFlight)
+	stop := make(chan struct{})
+	skipped := make(chan int)
+	go func() {
+		tick := time.NewTicker(gapInterval)
+		defer tick.Stop()
+		n := 0
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				skipped <- n
+				return
+			case <-ctx.Done():
+				<-stop
+				skipped <- n
+				return
+			case <-tick.C:
 			}
-		})
-	}
+			select {
+			case inFlight <- struct{}{}:
+			default:
+				n++
+				continue
+			}
+			wg.Go(func() {
+				defer func() { <-inFlight }()
+				sent := time.Now()
+				cctx, cancel := context.WithTimeout(ctx, gapTimeout)
+				_, err := clis[i%len(clis)].Put(cctx, fmt.Sprintf("bench/gap/%d", i), "v")
+				cancel()
+				rec := writeRecord{Sent: sent, Done: time.Now(), OK: err == nil}
+				mu.Lock()
+				writes = append(writes, rec)
+				mu.Unlock()
+			})
+		}
+	}()
 	time.Sleep(time.Second)
 	eventAt := time.Now()
 	evErr := event()
 	time.Sleep(settle)
 	close(stop)
+	// The loop has made its last wg.Go once it reports, so waiting on wg only then cannot miss a write.
+	nSkipped := <-skipped
 	wg.Wait()
 	if evErr != nil {
-		return 0, evErr
+		return WriteGapResult{}, evErr
 	}
-	slices.SortFunc(acks, func(a, b time.Time) int { return a.Compare(b) })
-	var gap time.Duration
-	for i := 1; i < len(acks); i++ {
-		if acks[i].After(eventAt) {
-			gap = max(gap, acks[i].Sub(acks[i-1]))
+	r, err := gapStats(eventAt, writes)
+	r.Skipped = nSkipped
+	return r, err
+}
+
+// gapStats computes WriteGap's result from its writes, in any order; it fails when no write was
+// acknowledged after eventAt, as the cluster then never recovered within the measurement.
+func gapStats(eventAt time.Time, writes []writeRecord) (WriteGapResult, error) {
+	r := WriteGapResult{Writes: len(writes)}
+	var acks []time.Time
+	for _, w := range writes {
+		if w.OK {
+			acks = append(acks, w.Done)
+			r.MaxLatency = max(r.MaxLatency, w.Done.Sub(w.Sent))
+		} else {
+			r.Stalled++
 		}
 	}
-	if len(acks) == 0 || !acks[len(acks)-1].After(eventAt) {
-		return 0, fmt.Errorf("no write was acknowledged after the event")
+	slices.SortFunc(acks, func(a, b time.Time) int { return a.Compare(b) })
+	prev, acked := eventAt, false
+	for _, a := range acks {
+		if a.After(eventAt) {
+			r.Gap = max(r.Gap, a.Sub(prev))
+			acked = true
+		}
+		prev = a
 	}
-	return gap, nil
+	if !acked {
+		return r, fmt.Errorf("no write was acknowledged after the event (%d of %d writes failed or timed out)", r.Stalled, r.Writes)
+	}
+	bySent := slices.Clone(writes)
+	slices.SortFunc(bySent, func(a, b writeRecord) int { return a.Sent.Compare(b.Sent) })
+	var refusedFrom time.Time
+	refusing := false
+	for _, w := range bySent {
+		switch {
+		case !w.OK && !refusing:
+			refusedFrom, refusing = w.Sent, true
+		case w.OK && refusing:
+			if w.Sent.After(eventAt) {
+				r.Unavailable = max(r.Unavailable, w.Sent.Sub(refusedFrom))
+			}
+			refusing = false
+		}
+	}
+	// Refusals that last to the end are measured up to the last start: a lower bound.
+	if refusing {
+		r.Unavailable = max(r.Unavailable, bySent[len(bySent)-1].Sent.Sub(refusedFrom))
+	}
+	return r, nil
 }
 
 // waitUnitGone waits until the unit has left the model.

@@ -68,7 +68,8 @@ func TestGivenAReportWhenRenderedThenTablesCarryRatiosAndVerdicts(t *testing.T) 
 	rows := sampleRows()
 	r := Report{Rows: rows, MovedRows: rows, Rounds: 3, Costs: &Costs{
 		UpdateStatus: HookCost{Hook: "update-status", Runs: 9, MedianWall: 50 * time.Millisecond, P99Wall: 80 * time.Millisecond},
-		GapRemove:    150 * time.Millisecond,
+		GapRemove: WriteGapResult{Gap: 150 * time.Millisecond, Unavailable: 148 * time.Millisecond, Stalled: 74, Writes: 3000,
+			MaxLatency: 480 * time.Millisecond},
 	}}
 	md := r.Markdown("chart.png")
 	for _, want := range []string{
@@ -77,7 +78,8 @@ func TestGivenAReportWhenRenderedThenTablesCarryRatiosAndVerdicts(t *testing.T) 
 		"| range-s 64c/1conn | 25000 | 26000 | 1.04 | 2.00ms / 9.00ms | 2.00ms / 8.00ms | 1.00 | 0.89 | 0% | met |",
 		"| Workload | Hand-run req/s | Moved req/s | Ratio | Hand p50 / p99 | Moved p50 / p99 | p50 ratio | p99 ratio |\n",
 		"| `update-status` on a 3-unit cluster (9 runs): wall time median / p99 | 50.0ms / 80.0ms | median < 100 ms: met |",
-		"| Write gap after `remove-unit` of the raft leader's unit | 150ms | < 100 ms: **not met** |",
+		"| Write gap after `remove-unit` of the raft leader's unit | 150ms | < 100 ms: **not met** |\n" +
+			"| ↳ same writes: no write accepted for / writes failed or timed out (500ms timeout) / longest successful write | 148ms / 74 of 3000 / 480ms | |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)

@@ -124,7 +124,7 @@ func (c *Costs) measureFailover(ctx context.Context, m *client.Model, logf func(
 	if err != nil {
 		fail("write gap after SIGKILL", err)
 	}
-	logf("write gap after SIGKILL of %s's etcd: %s", victim, c.GapKill.Round(time.Millisecond))
+	logf("write gap after SIGKILL of %s's etcd: %s", victim, c.GapKill)
 	// The killed member comes back through its service's restart; removal needs a healthy cluster.
 	if err := waitHealthy(ctx, creds, eps); err != nil {
 		fail("recovery after SIGKILL", err)
@@ -143,7 +143,7 @@ func (c *Costs) measureFailover(ctx context.Context, m *client.Model, logf func(
 	if err != nil {
 		fail("write gap after remove-unit of the raft leader's unit", err)
 	}
-	logf("write gap after remove-unit %s (raft leader): %s", victim, c.GapRemove.Round(time.Millisecond))
+	logf("write gap after remove-unit %s (raft leader): %s", victim, c.GapRemove)
 }
 
 func (c *Costs) measureBackup(ctx context.Context, m *client.Model, a Artefacts, plan CostPlan, logf func(string, ...any), fail func(string, error)) {

@@ -57,7 +57,7 @@ func (c *unitContext) healthAction() error {
 	if c.peers == nil {
 		return fmt.Errorf("no peer relation yet")
 	}
-	cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+	cli, err := c.dialVoters(ctx, false, true)
 	if err != nil {
 		return err
 	}
@@ -66,10 +66,7 @@ func (c *unitContext) healthAction() error {
 	if err != nil {
 		return fmt.Errorf("cluster is unavailable: %w", err)
 	}
-	report, err := cli.Health(ctx, memberEndpoints(members))
-	if err != nil {
-		return fmt.Errorf("health check failed: %w", err)
-	}
+	report := cli.HealthOf(ctx, members, memberEndpoints(members))
 	out, results := healthOutput(report)
 	results["output"] = out
 	return goops.SetActionResults(results)
@@ -117,7 +114,10 @@ func (c *unitContext) credentialsAction() error {
 	if err != nil {
 		return fmt.Errorf("issuing a client certificate: %w", err)
 	}
-	endpoints := c.voterEndpoints(true)
+	endpoints, err := c.voterEndpoints(true)
+	if err != nil {
+		return err
+	}
 	if len(endpoints) == 0 {
 		endpoints = []string{c.clientURL()}
 	}

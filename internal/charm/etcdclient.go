@@ -21,18 +21,35 @@ func (c *unitContext) dial(ctx context.Context, endpoints []string) (*cluster.Cl
 }
 
 // voterEndpoints are the client URLs of units that say they are voting members, this unit included when it is.
-func (c *unitContext) voterEndpoints(includeSelf bool) []string {
+func (c *unitContext) voterEndpoints(includeSelf bool) ([]string, error) {
+	units, err := c.peers.Units()
+	if err != nil {
+		return nil, err
+	}
 	var eps []string
 	if includeSelf && c.peers.Self[keyMemberState] == stateVoter {
 		eps = append(eps, c.clientURL())
 	}
 	for _, u := range c.peers.unitNames() {
-		bag := c.peers.Units[u]
+		bag := units[u]
 		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" {
 			eps = append(eps, bag[keyClientURL])
 		}
 	}
-	return eps
+	return eps, nil
+}
+
+// dialVoters connects through every voting member's client URL (this unit's first when it is one), and also
+// through this unit's own when extra is set.
+func (c *unitContext) dialVoters(ctx context.Context, includeSelf, extra bool) (*cluster.Client, error) {
+	eps, err := c.voterEndpoints(includeSelf)
+	if err != nil {
+		return nil, err
+	}
+	if extra {
+		eps = append(eps, c.clientURL())
+	}
+	return c.dial(ctx, eps)
 }
 
 // memberEndpoints are the client URLs of every started member, from etcd's own membership list.

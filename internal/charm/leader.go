@@ -37,8 +37,12 @@ func (c *unitContext) leaderChores(ctx context.Context, cli *cluster.Client, r c
 // their hooks will never run. A member that still answers may be a unit leaving gracefully; it removes
 // itself after moving leadership away, so it is left alone. Removal never costs quorum.
 func (c *unitContext) removeVanishedMembers(ctx context.Context, cli *cluster.Client, r cluster.HealthReport) error {
+	units, err := c.peers.Units()
+	if err != nil {
+		return err
+	}
 	known := []string{c.peerURL()}
-	for _, bag := range c.peers.Units {
+	for _, bag := range units {
 		known = append(known, bag[keyPeerURL])
 	}
 	for _, m := range r.Members {

@@ -92,7 +92,10 @@ func (c *unitContext) removeSelf() error {
 	defer cancel()
 	// Ask the other members, not this one: a member that applies its own removal shuts down, and a request it
 	// was serving can hang until the deadline instead of answering (seen scaling 2 -> 1).
-	endpoints := c.voterEndpoints(false)
+	endpoints, err := c.voterEndpoints(false)
+	if err != nil {
+		return err
+	}
 	if len(endpoints) == 0 {
 		endpoints = []string{c.clientURL()}
 	}

@@ -169,7 +169,10 @@ func (c *unitContext) enableAuth(ctx context.Context, cli *cluster.Client) error
 // join registers this unit as a learner through a running member and starts it; promotion follows once it
 // has caught up.
 func (c *unitContext) join() error {
-	endpoints := c.epochVoterEndpoints()
+	endpoints, err := c.epochVoterEndpoints()
+	if err != nil {
+		return err
+	}
 	if len(endpoints) == 0 {
 		return waiting("waiting for a running member to join through")
 	}
@@ -224,8 +227,7 @@ func (c *unitContext) join() error {
 func (c *unitContext) promoteSelf() error {
 	ctx, cancel := context.WithTimeout(context.Background(), promoteTimeout)
 	defer cancel()
-	endpoints := append(c.voterEndpoints(false), c.clientURL())
-	cli, err := c.dial(ctx, endpoints)
+	cli, err := c.dialVoters(ctx, false, true)
 	if err != nil {
 		return err
 	}

@@ -50,12 +50,14 @@ type issuedCerts struct {
 	Client string `json:"client"`
 }
 
-// peerRelation is one hook's view of the peer relation.
+// peerRelation is one hook's view of the peer relation. Other units' bags are read only when a decision
+// needs them: a non-leader's routine hook does not, and every bag is a hook tool call.
 type peerRelation struct {
 	ID    string
 	App   map[string]string
 	Self  map[string]string
-	Units map[string]map[string]string // other units' bags, by unit name
+	names []string                     // other units, sorted, as relation-list gives them
+	units map[string]map[string]string // other units' bags by unit name; nil until read
 }
 
 func readPeers(self string) (*peerRelation, error) {
@@ -66,36 +68,39 @@ func readPeers(self string) (*peerRelation, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	p := &peerRelation{ID: ids[0], Units: map[string]map[string]string{}}
+	p := &peerRelation{ID: ids[0]}
 	if p.App, err = goops.GetAppRelationData(p.ID, self); err != nil {
 		return nil, fmt.Errorf("reading peer application data: %w", err)
 	}
 	if p.Self, err = goops.GetUnitRelationData(p.ID, self); err != nil {
 		return nil, fmt.Errorf("reading own peer data: %w", err)
 	}
-	units, err := goops.ListRelationUnits(p.ID)
-	if err != nil {
+	if p.names, err = goops.ListRelationUnits(p.ID); err != nil {
 		return nil, fmt.Errorf("listing peers: %w", err)
 	}
-	for _, u := range units {
+	sort.Strings(p.names)
+	return p, nil
+}
+
+// Units returns the other units' bags, by unit name, reading them on first use.
+func (p *peerRelation) Units() (map[string]map[string]string, error) {
+	if p.units != nil {
+		return p.units, nil
+	}
+	units := make(map[string]map[string]string, len(p.names))
+	for _, u := range p.names {
 		bag, err := goops.GetUnitRelationData(p.ID, u)
 		if err != nil {
 			return nil, fmt.Errorf("reading peer data of %s: %w", u, err)
 		}
-		p.Units[u] = bag
+		units[u] = bag
 	}
-	return p, nil
+	p.units = units
+	return units, nil
 }
 
 // unitNames returns the other units, sorted, for deterministic decisions.
-func (p *peerRelation) unitNames() []string {
-	names := make([]string, 0, len(p.Units))
-	for u := range p.Units {
-		names = append(names, u)
-	}
-	sort.Strings(names)
-	return names
-}
+func (p *peerRelation) unitNames() []string { return p.names }
 
 func (p *peerRelation) certificates() map[string]issuedCerts {
 	out := map[string]issuedCerts{}

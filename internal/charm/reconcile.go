@@ -10,6 +10,8 @@ import (
 
 	"github.com/gruyaume/goops"
 	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
 // errBlocked means a person has to act; the message says what to do.
@@ -158,22 +160,18 @@ func (c *unitContext) reportProgress(err error) error {
 func (c *unitContext) reportHealth() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
-	if err != nil {
+	cli, members, err := c.clusterView(ctx)
+	if cli == nil {
 		return err
 	}
 	defer cli.Close()
-	members, err := cli.Members(ctx)
 	if err != nil {
 		if lost, qerr := c.reportQuorumLoss(); lost {
 			return qerr
 		}
 		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+shortErr(err))
 	}
-	report, err := cli.Health(ctx, memberEndpoints(members))
-	if err != nil {
-		return goops.SetUnitStatus(goops.StatusWaiting, "health check failed: "+shortErr(err))
-	}
+	report := cli.HealthOf(ctx, members, memberEndpoints(members))
 	var problems []clientProblem
 	if c.leader {
 		if err := c.leaderChores(ctx, cli, report); err != nil {
@@ -192,6 +190,34 @@ func (c *unitContext) reportHealth() error {
 	}
 	return goops.SetUnitStatus(st, msg)
 }
+
+// clusterView connects to the cluster and reads its membership. A running voter asks its own member first,
+// which needs none of the other units' bags (each a hook tool call); when that fails, every voter is tried.
+// The client is nil only when no connection could be attempted (the error then fails the hook); a cluster
+// that does not answer comes back as a client and the error.
+func (c *unitContext) clusterView(ctx context.Context) (*cluster.Client, []cluster.Member, error) {
+	if c.peers.Self[keyMemberState] == stateVoter {
+		if cli, err := c.dial(ctx, []string{c.clientURL()}); err == nil {
+			sctx, cancel := context.WithTimeout(ctx, ownMemberTimeout)
+			members, err := cli.Members(sctx)
+			cancel()
+			if err == nil {
+				return cli, members, nil
+			}
+			cli.Close()
+		}
+	}
+	cli, err := c.dialVoters(ctx, false, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	members, err := cli.Members(ctx)
+	return cli, members, err
+}
+
+// ownMemberTimeout bounds asking this unit's own member before the others: a member that answers at all
+// answers a membership read in milliseconds.
+const ownMemberTimeout = 2 * time.Second
 
 func shortErr(err error) string {
 	s := err.Error()

@@ -227,11 +227,19 @@ func (c *unitContext) revokeClient(ctx context.Context, cli *cluster.Client, g c
 // answerClientRequirers publishes endpoints, the user and the CA to each etcd_client relation, but only for
 // requests whose certificate every member already trusts: "ready" then means a request will succeed.
 func (c *unitContext) answerClientRequirers(byRelation map[string][]etcdclient.Request, grants clientRegistry, members []cluster.Member) error {
-	if !c.trustLiveEverywhere(grants) {
+	live, err := c.trustLiveEverywhere(grants)
+	if err != nil {
+		return err
+	}
+	if !live {
 		goops.LogInfof("client trust not yet applied on every member; etcd_client answers wait")
 		return nil
 	}
-	endpoints, uris := clientAddresses(c.unitMembers(members))
+	members, err = c.unitMembers(members)
+	if err != nil {
+		return err
+	}
+	endpoints, uris := clientAddresses(members)
 	for _, id := range slices.Sorted(maps.Keys(byRelation)) {
 		responses := map[string]etcdclient.Response{}
 		var granted []etcdclient.Request
@@ -255,28 +263,48 @@ func (c *unitContext) answerClientRequirers(byRelation map[string][]etcdclient.R
 }
 
 // trustLiveEverywhere: every member unit runs with the trust bundle these grants make.
-func (c *unitContext) trustLiveEverywhere(grants clientRegistry) bool {
+func (c *unitContext) trustLiveEverywhere(grants clientRegistry) (bool, error) {
+	units, err := c.peers.Units()
+	if err != nil {
+		return false, err
+	}
 	want := trustDigest(trustBundle(c.peers.App[keyCACert], grants))
-	bags := append([]map[string]string{c.peers.Self}, slices.Collect(maps.Values(c.peers.Units))...)
+	bags := append([]map[string]string{c.peers.Self}, slices.Collect(maps.Values(units))...)
 	for _, bag := range bags {
 		if bag[keyMemberState] == stateVoter && bag[keyClientTrust] != want {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }
 
 // unitMembers are the members that belong to a unit of the application now. A unit that departs is gone
 // from the peer relation before its member is gone from etcd (it removes itself in a hook of its own), and
-// no later hook may come soon to correct what clients were told, so clients hear of the unit set.
-func (c *unitContext) unitMembers(members []cluster.Member) []cluster.Member {
-	known := []string{c.peerURL()}
-	for _, bag := range c.peers.Units {
-		known = append(known, bag[keyPeerURL])
+// no later hook may come soon to correct what clients were told, so clients hear of the unit set. A started
+// member is known by its name, which the charm derives from its unit's; only a member that has not started
+// yet (no name) needs the units' bags, to be matched by peer URL.
+func (c *unitContext) unitMembers(members []cluster.Member) ([]cluster.Member, error) {
+	names := []string{memberName(c.unit)}
+	for _, u := range c.peers.unitNames() {
+		names = append(names, memberName(u))
+	}
+	var peerURLs []string
+	if slices.ContainsFunc(members, func(m cluster.Member) bool { return m.Name == "" }) {
+		units, err := c.peers.Units()
+		if err != nil {
+			return nil, err
+		}
+		peerURLs = append(peerURLs, c.peerURL())
+		for _, bag := range units {
+			peerURLs = append(peerURLs, bag[keyPeerURL])
+		}
 	}
 	return slices.DeleteFunc(slices.Clone(members), func(m cluster.Member) bool {
-		return !slices.ContainsFunc(m.PeerURLs, func(u string) bool { return slices.Contains(known, u) })
-	})
+		if m.Name != "" {
+			return !slices.Contains(names, m.Name)
+		}
+		return !slices.ContainsFunc(m.PeerURLs, func(u string) bool { return slices.Contains(peerURLs, u) })
+	}), nil
 }
 
 // clientAddresses are the voting members' client URLs as etcd_client wants them: host:port and https URLs.
@@ -306,7 +334,10 @@ func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
 	if !slices.ContainsFunc(slices.Collect(maps.Values(grants)), func(g clientGrant) bool { return g.Endpoint != clientEndpoint }) {
 		return nil // no db or proxy client yet: nothing to publish, and no need to list those relations
 	}
-	members = c.unitMembers(members)
+	members, err := c.unitMembers(members)
+	if err != nil {
+		return err
+	}
 	_, uris := clientAddresses(members)
 	var cluster []etcdproxy.Member
 	for _, m := range members {

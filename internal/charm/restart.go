@@ -21,10 +21,9 @@ const (
 // rollingRestart restarts this member with its new configuration when it is its turn: leadership moved away
 // first if it leads, and healthy again before the next member may go.
 func (c *unitContext) rollingRestart() error {
-	endpoints := append(c.voterEndpoints(false), c.clientURL())
 	ctx, cancel := context.WithTimeout(context.Background(), restartLockTimeout)
 	defer cancel()
-	cli, err := c.dial(ctx, endpoints)
+	cli, err := c.dialVoters(ctx, false, true)
 	if err != nil {
 		return err
 	}

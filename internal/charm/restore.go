@@ -178,7 +178,7 @@ func (c *unitContext) snapshotSource(path string) (string, error) {
 func (c *unitContext) currentRevision(ctx context.Context) int64 {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cli, err := c.dial(rctx, append(c.voterEndpoints(true), c.clientURL()))
+	cli, err := c.dialVoters(rctx, true, true)
 	if err != nil {
 		return 0
 	}
@@ -297,9 +297,13 @@ func (c *unitContext) publishNewIdentity(ctx context.Context, token, epoch strin
 
 // adoptRebuild (leader) publishes the newest rebuild done on another unit, so the others follow it.
 func (c *unitContext) adoptRebuild() error {
+	units, err := c.peers.Units()
+	if err != nil {
+		return err
+	}
 	latest := c.peers.App[keyEpoch]
 	for _, u := range c.peers.unitNames() {
-		if req := c.peers.Units[u][keyRebuildRequest]; req > latest {
+		if req := units[u][keyRebuildRequest]; req > latest {
 			latest = req
 		}
 	}
@@ -343,24 +347,28 @@ func (c *unitContext) followEpoch() error {
 
 // epochVoterEndpoints are the voters that joined the current identity: right after a restore the other units
 // still say voter until they have wiped, and joining through them would join the old cluster.
-func (c *unitContext) epochVoterEndpoints() []string {
+func (c *unitContext) epochVoterEndpoints() ([]string, error) {
+	units, err := c.peers.Units()
+	if err != nil {
+		return nil, err
+	}
 	epoch := c.peers.App[keyEpoch]
 	var eps []string
 	for _, u := range c.peers.unitNames() {
-		bag := c.peers.Units[u]
+		bag := units[u]
 		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" && bag[keyEpoch] == epoch {
 			eps = append(eps, bag[keyClientURL])
 		}
 	}
-	return eps
+	return eps, nil
 }
 
 // removedFromCluster reports whether the running cluster no longer lists this member. A hook that began
 // before a restore or rebuild was published sees the old epoch; it must not keep restarting a member the
 // leader removed (etcd exits at once) but wait for the hook that brings the new epoch.
 func (c *unitContext) removedFromCluster() bool {
-	endpoints := c.voterEndpoints(false)
-	if c.dataDirEmpty() || len(endpoints) == 0 {
+	endpoints, err := c.voterEndpoints(false)
+	if err != nil || c.dataDirEmpty() || len(endpoints) == 0 {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -1,8 +1,10 @@
 package charm
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/gruyaume/goops/goopstest"
@@ -13,13 +15,16 @@ import (
 // epochUnit is a unit context over a temporary root whose peer view is the given bags.
 func epochUnit(t *testing.T, leader bool, app, self map[string]string, others map[string]map[string]string) *unitContext {
 	root := t.TempDir()
+	if others == nil {
+		others = map[string]map[string]string{}
+	}
 	return &unitContext{unit: "etcd/1", leader: leader, root: root, paths: paths{Paths: etcd.NewPaths(root, "")},
-		peers: &peerRelation{ID: "cluster:1", App: app, Self: self, Units: others}}
+		peers: &peerRelation{ID: "cluster:1", App: app, Self: self, names: slices.Sorted(maps.Keys(others)), units: others}}
 }
 
 func peerState(c *unitContext, stored map[string]string) goopstest.State {
 	peers := map[goopstest.UnitID]goopstest.DataBag{}
-	for u, bag := range c.peers.Units {
+	for u, bag := range c.peers.units {
 		peers[goopstest.UnitID(u)] = bag
 	}
 	return goopstest.State{

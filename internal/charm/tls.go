@@ -198,9 +198,13 @@ func coversAll(dns []string, ips []net.IP, sans []string) bool {
 // signPending signs every unit's CSR that has no current certificate (leader only): new units, changed SANs,
 // renewals. Certificates are public, so they travel in the peer application bag.
 func (c *unitContext) signPending() error {
+	units, err := c.peers.Units()
+	if err != nil {
+		return err
+	}
 	certs := c.peers.certificates()
 	bags := map[string]map[string]string{c.unit: c.peers.Self}
-	for u, bag := range c.peers.Units {
+	for u, bag := range units {
 		bags[u] = bag
 	}
 	changed := false

@@ -99,7 +99,7 @@ func (c *unitContext) upgradeMember() error {
 	if serviceActive() {
 		ctx, cancel := context.WithTimeout(context.Background(), leaderLastTimeout)
 		defer cancel()
-		cli, err := c.dial(ctx, append(c.voterEndpoints(false), c.clientURL()))
+		cli, err := c.dialVoters(ctx, false, true)
 		if err != nil {
 			return err
 		}

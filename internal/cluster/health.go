@@ -93,6 +93,12 @@ func (c *Client) Health(ctx context.Context, endpoints []string) (HealthReport, 
 	if err != nil {
 		return HealthReport{}, wrap("check etcd health", err)
 	}
+	return c.HealthOf(ctx, members, endpoints), nil
+}
+
+// HealthOf is Health for a caller that has just read the membership: it checks the endpoints (every
+// member's first client URL when none are given) against members without reading them again.
+func (c *Client) HealthOf(ctx context.Context, members []Member, endpoints []string) HealthReport {
 	if len(endpoints) == 0 {
 		for _, m := range members {
 			if len(m.ClientURLs) > 0 {
@@ -112,7 +118,7 @@ func (c *Client) Health(ctx context.Context, endpoints []string) (HealthReport, 
 	})
 	wg.Wait()
 	r.tally()
-	return r, nil
+	return r
 }
 
 // tally applies alarms to the endpoints and computes the quorum numbers.
@@ -171,7 +177,14 @@ func (c *Client) endpointHealth(ctx context.Context, ep string, members []Member
 			h.Member = m
 		}
 	}
-	st, err := c.EndpointStatus(ctx, ep)
+	// One connection per endpoint serves both the status and the read: each TLS handshake costs every hook.
+	cli, err := c.atEndpoint(ep)
+	if err != nil {
+		h.Took, h.Err = time.Since(start), err
+		return h
+	}
+	defer cli.Close()
+	st, err := statusVia(ctx, pinnedStatus(cli), ep)
 	switch {
 	case err == nil:
 		h.Status = &st
@@ -184,24 +197,19 @@ func (c *Client) endpointHealth(ctx context.Context, ep string, members []Member
 		h.Took, h.Err = time.Since(start), err
 		return h
 	}
-	h.Err = c.probeRead(ctx, ep, h.Status != nil && h.Status.IsLearner)
+	h.Err = probeRead(ctx, cli, ep, h.Status != nil && h.Status.IsLearner)
 	h.Took = time.Since(start)
 	h.Serving = h.Err == nil
 	return h
 }
 
-// probeRead reads healthKey through ep alone.
-func (c *Client) probeRead(ctx context.Context, ep string, learner bool) error {
-	cli, err := c.atEndpoint(ep)
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
+// probeRead reads healthKey through cli, pinned to ep.
+func probeRead(ctx context.Context, cli *clientv3.Client, ep string, learner bool) error {
 	var opts []clientv3.OpOption
 	if learner {
 		opts = append(opts, clientv3.WithSerializable())
 	}
-	_, err = cli.Get(ctx, healthKey, opts...)
+	_, err := cli.Get(ctx, healthKey, opts...)
 	if err != nil && !isEtcd(err, rpctypes.ErrPermissionDenied) {
 		return wrap("read through etcd endpoint "+ep, err)
 	}

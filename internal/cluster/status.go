@@ -3,7 +3,16 @@ package cluster
 import (
 	"context"
 	"strconv"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
+
+// pinnedStatus is a Maintenance whose Status travels over cli's own connection; cli must be pinned to the
+// one endpoint asked about.
+func pinnedStatus(cli *clientv3.Client) clientv3.Maintenance {
+	return clientv3.NewMaintenanceFromMaintenanceClient(pb.NewMaintenanceClient(cli.ActiveConnection()), cli)
+}
 
 // EndpointStatus is what one member says about itself (etcdctl endpoint
 // status).
@@ -30,7 +39,13 @@ func (s EndpointStatus) IsLeader() bool { return s.Leader != 0 && s.Leader == s.
 // EndpointStatus asks the member behind endpoint for its status. A learner
 // answers too.
 func (c *Client) EndpointStatus(ctx context.Context, endpoint string) (EndpointStatus, error) {
-	resp, err := c.cli.Status(ctx, endpoint)
+	return statusVia(ctx, c.cli, endpoint)
+}
+
+// statusVia asks for a member's status through m. clientv3's own Maintenance dials the endpoint anew for
+// every call; a Maintenance over an existing connection (pinnedStatus) lets a probe reuse it.
+func statusVia(ctx context.Context, m clientv3.Maintenance, endpoint string) (EndpointStatus, error) {
+	resp, err := m.Status(ctx, endpoint)
 	if err != nil {
 		return EndpointStatus{}, wrap("status of etcd endpoint "+endpoint, err)
 	}

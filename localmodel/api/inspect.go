@@ -21,10 +21,11 @@ type HookRun struct {
 	Env      map[string]string `json:"env"`
 	ExitCode int               `json:"exit-code"`
 	Output   string            `json:"output,omitempty"`
-	// Started, Duration (wall time) and MaxRSSKiB (peak resident memory of the process and the hook tools
-	// it ran) measure what the run cost.
+	// Started, Duration (wall time), CPU (user plus system time) and MaxRSSKiB (peak resident memory) of
+	// the process and the hook tools it ran measure what the run cost.
 	Started   time.Time     `json:"started"`
 	Duration  time.Duration `json:"duration-ns"`
+	CPU       time.Duration `json:"cpu-ns"`
 	MaxRSSKiB int64         `json:"max-rss-kib"`
 }
 

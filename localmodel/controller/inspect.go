@@ -34,7 +34,7 @@ func (c *Controller) history(_ *http.Request, req api.NameRequest) ([]api.HookRu
 	out := []api.HookRun{}
 	for _, h := range u.History {
 		out = append(out, api.HookRun{Hook: h.Hook, Action: h.Action, Env: h.Env, ExitCode: h.ExitCode, Output: h.Output,
-			Started: h.Usage.Started, Duration: h.Usage.Wall, MaxRSSKiB: h.Usage.MaxRSSKiB})
+			Started: h.Usage.Started, Duration: h.Usage.Wall, MaxRSSKiB: h.Usage.MaxRSSKiB, CPU: h.Usage.CPU})
 	}
 	return out, nil
 }

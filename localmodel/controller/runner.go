@@ -181,11 +181,12 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 	return out.String(), errOut.String(), code
 }
 
-// usageOf is the wall time and peak memory of a finished process. Linux reports ru_maxrss in KiB.
+// usageOf is the wall time, CPU time and peak memory of a finished process. Linux reports ru_maxrss in KiB.
 func usageOf(started time.Time, ps *os.ProcessState) model.Usage {
 	u := model.Usage{Started: started, Wall: time.Since(started)}
 	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok && ru != nil {
 		u.MaxRSSKiB = ru.Maxrss
+		u.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	return u
 }

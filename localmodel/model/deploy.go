@@ -110,7 +110,7 @@ func (m *Model) AddUnits(app string, n int) ([]*Unit, error) {
 			AgentStatus: Status{Current: "allocating", Since: m.now},
 			known:       map[int]bool{}, related: map[int]bool{}, seen: map[int]map[string]bool{},
 			members: map[int]map[string]bool{}, tracked: map[string]int{}, consumerLabels: map[string]string{},
-			lastUpdateStatus: m.now,
+			nextUpdateStatus: m.now.Add(m.opts.Jitter(m.opts.UpdateStatusInterval)),
 		}
 		a.nextUnit++
 		m.nextHost++

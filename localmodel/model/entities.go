@@ -105,7 +105,9 @@ type Unit struct {
 	tracked        map[string]int
 	consumerLabels map[string]string
 
-	lastUpdateStatus time.Time
+	// nextUpdateStatus is when the unit is next due update-status; each unit keeps its own so that units
+	// do not all fire together.
+	nextUpdateStatus time.Time
 	History          []HookRecord
 }
 
@@ -125,6 +127,9 @@ type Usage struct {
 	Wall    time.Duration
 	// MaxRSSKiB is the peak resident set of the process and of the hook tools it waited for (wait4's rusage).
 	MaxRSSKiB int64
+	// CPU is the user plus system time of the process and of the hook tools it waited for: what the run
+	// cost the machine, whatever else shared its cores.
+	CPU time.Duration
 }
 
 // Running is the event the unit is running now, if any.

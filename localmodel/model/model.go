@@ -23,6 +23,9 @@ type Options struct {
 	LeaseDuration time.Duration
 	// UpdateStatusInterval is how often every started unit gets update-status; 0 disables it.
 	UpdateStatusInterval time.Duration
+	// Jitter turns UpdateStatusInterval into one unit's wait for its next update-status; it is called afresh
+	// for every wait of every unit. Nil means JujuJitter; tests inject a deterministic one.
+	Jitter func(interval time.Duration) time.Duration
 	// UnitLayout places a unit's directories; the controller supplies it so the model does no file I/O.
 	UnitLayout func(unit string) UnitPaths
 	// Wake is called (under the caller's lock; it must not block) when a unit may have work to run.
@@ -78,6 +81,9 @@ func New(opts Options) *Model {
 	}
 	if opts.Log == nil {
 		opts.Log = func(string, string, string, string) {}
+	}
+	if opts.Jitter == nil {
+		opts.Jitter = JujuJitter
 	}
 	if opts.UnitLayout == nil {
 		opts.UnitLayout = func(string) UnitPaths { return UnitPaths{} }

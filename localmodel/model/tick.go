@@ -1,10 +1,24 @@
 package model
 
-import "time"
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// JujuJitter is Juju's update-status wait: uniform in [0.8, 1.2) times the interval. Juju's uniter
+// randomises every wait so that the units of a model, which all start around the same time, spread their
+// update-status hooks instead of running them at once.
+func JujuJitter(interval time.Duration) time.Duration {
+	fifth := interval / 5
+	if fifth <= 0 {
+		return interval
+	}
+	return interval - fifth + rand.N(2*fifth)
+}
 
 // Tick performs what time causes: leadership moves once a leaderless application's lease has expired,
-// update-status is queued on every started unit at its interval, and owners learn of expired secrets and
-// of secrets due to rotate.
+// update-status is queued on every started unit whose own jittered wait is over, and owners learn of
+// expired secrets and of secrets due to rotate.
 func (m *Model) Tick(now time.Time) {
 	m.now = now
 	for _, a := range m.Applications() {
@@ -23,8 +37,8 @@ func (m *Model) Tick(now time.Time) {
 	}
 	if iv := m.opts.UpdateStatusInterval; iv > 0 {
 		for _, u := range m.Units() {
-			if u.started && u.Life == Alive && !now.Before(u.lastUpdateStatus.Add(iv)) {
-				u.lastUpdateStatus = now
+			if u.started && u.Life == Alive && !now.Before(u.nextUpdateStatus) {
+				u.nextUpdateStatus = now.Add(m.opts.Jitter(iv))
 				m.enqueue(u, hookEvent("update-status"))
 			}
 		}
