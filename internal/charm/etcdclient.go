@@ -3,6 +3,7 @@ package charm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 
@@ -30,7 +31,7 @@ func (c *unitContext) voterEndpoints(includeSelf bool) ([]string, error) {
 	if includeSelf && c.peers.Self[keyMemberState] == stateVoter {
 		eps = append(eps, c.clientURL())
 	}
-	for _, u := range c.peers.unitNames() {
+	for _, u := range slices.Sorted(maps.Keys(units)) {
 		bag := units[u]
 		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" {
 			eps = append(eps, bag[keyClientURL])

@@ -60,7 +60,7 @@ func load(env goops.Environment) (*unitContext, error) {
 	if c.cfg, err = readConfig(); err != nil {
 		return nil, err
 	}
-	if c.peers, err = readPeers(c.unit); err != nil {
+	if c.peers, err = readPeers(c.unit, c.hook); err != nil {
 		return nil, err
 	}
 	if c.address, c.network, err = unitAddress(); err != nil {

@@ -53,33 +53,58 @@ type issuedCerts struct {
 // peerRelation is one hook's view of the peer relation. Other units' bags are read only when a decision
 // needs them: a non-leader's routine hook does not, and every bag is a hook tool call.
 type peerRelation struct {
-	ID    string
-	App   map[string]string
-	Self  map[string]string
-	names []string                     // other units, sorted, as relation-list gives them
-	units map[string]map[string]string // other units' bags by unit name; nil until read
+	ID          string
+	App         map[string]string
+	Self        map[string]string
+	names       []string                     // other units, sorted, as relation-list gives them
+	namesLoaded bool                         // names has been read (it may be empty)
+	units       map[string]map[string]string // other units' bags by unit name; nil until read
 }
 
-func readPeers(self string) (*peerRelation, error) {
-	ids, err := goops.GetRelationIDs(peerEndpoint)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s relations: %w", peerEndpoint, err)
+// peerRelationState keeps the peer relation's ID in unit state: Juju creates the peer relation with the
+// application and never replaces it, so after the first hook that sees it there is nothing to ask.
+const peerRelationState = "peer-relation-id"
+
+func readPeers(self, hook string) (*peerRelation, error) {
+	id, err := peerRelationID(hook)
+	if err != nil || id == "" {
+		return nil, err
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	p := &peerRelation{ID: ids[0]}
+	p := &peerRelation{ID: id}
 	if p.App, err = goops.GetAppRelationData(p.ID, self); err != nil {
 		return nil, fmt.Errorf("reading peer application data: %w", err)
 	}
 	if p.Self, err = goops.GetUnitRelationData(p.ID, self); err != nil {
 		return nil, fmt.Errorf("reading own peer data: %w", err)
 	}
-	if p.names, err = goops.ListRelationUnits(p.ID); err != nil {
-		return nil, fmt.Errorf("listing peers: %w", err)
-	}
-	sort.Strings(p.names)
 	return p, nil
+}
+
+// peerRelationID is the peer relation's ID, "" before Juju has created it. The hook's own relation names
+// it in a peer relation hook, and unit state in others; the hooks that tear the unit down ask Juju, which
+// no longer lists a relation that is going away.
+func peerRelationID(hook string) (string, error) {
+	teardown := hook == peerEndpoint+"-relation-broken" || hook == "stop" || hook == "remove"
+	if id := goops.GetEnvGetter().Get("JUJU_RELATION_ID"); strings.HasPrefix(hook, peerEndpoint+"-relation-") && !teardown && id != "" {
+		return id, nil
+	}
+	if id := getState(peerRelationState); id != "" && !teardown {
+		return id, nil
+	}
+	ids, err := goops.GetRelationIDs(peerEndpoint)
+	if err != nil {
+		return "", fmt.Errorf("listing %s relations: %w", peerEndpoint, err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	if !teardown {
+		// Only a saving: a hook that cannot record it asks again next time.
+		if err := setState(peerRelationState, ids[0]); err != nil {
+			goops.LogWarningf("recording the peer relation's ID: %v", err)
+		}
+	}
+	return ids[0], nil
 }
 
 // Units returns the other units' bags, by unit name, reading them on first use.
@@ -87,8 +112,12 @@ func (p *peerRelation) Units() (map[string]map[string]string, error) {
 	if p.units != nil {
 		return p.units, nil
 	}
-	units := make(map[string]map[string]string, len(p.names))
-	for _, u := range p.names {
+	names, err := p.unitNames()
+	if err != nil {
+		return nil, err
+	}
+	units := make(map[string]map[string]string, len(names))
+	for _, u := range names {
 		bag, err := goops.GetUnitRelationData(p.ID, u)
 		if err != nil {
 			return nil, fmt.Errorf("reading peer data of %s: %w", u, err)
@@ -99,8 +128,19 @@ func (p *peerRelation) Units() (map[string]map[string]string, error) {
 	return units, nil
 }
 
-// unitNames returns the other units, sorted, for deterministic decisions.
-func (p *peerRelation) unitNames() []string { return p.names }
+// unitNames returns the other units, sorted for deterministic decisions, listing them on first use.
+func (p *peerRelation) unitNames() ([]string, error) {
+	if p.namesLoaded {
+		return p.names, nil
+	}
+	names, err := goops.ListRelationUnits(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("listing peers: %w", err)
+	}
+	sort.Strings(names)
+	p.names, p.namesLoaded = names, true
+	return names, nil
+}
 
 func (p *peerRelation) certificates() map[string]issuedCerts {
 	out := map[string]issuedCerts{}

@@ -284,8 +284,12 @@ func (c *unitContext) trustLiveEverywhere(grants clientRegistry) (bool, error) {
 // member is known by its name, which the charm derives from its unit's; only a member that has not started
 // yet (no name) needs the units' bags, to be matched by peer URL.
 func (c *unitContext) unitMembers(members []cluster.Member) ([]cluster.Member, error) {
+	others, err := c.peers.unitNames()
+	if err != nil {
+		return nil, err
+	}
 	names := []string{memberName(c.unit)}
-	for _, u := range c.peers.unitNames() {
+	for _, u := range others {
 		names = append(names, memberName(u))
 	}
 	var peerURLs []string

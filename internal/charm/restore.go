@@ -3,6 +3,7 @@ package charm
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -302,7 +303,7 @@ func (c *unitContext) adoptRebuild() error {
 		return err
 	}
 	latest := c.peers.App[keyEpoch]
-	for _, u := range c.peers.unitNames() {
+	for _, u := range slices.Sorted(maps.Keys(units)) {
 		if req := units[u][keyRebuildRequest]; req > latest {
 			latest = req
 		}
@@ -354,7 +355,7 @@ func (c *unitContext) epochVoterEndpoints() ([]string, error) {
 	}
 	epoch := c.peers.App[keyEpoch]
 	var eps []string
-	for _, u := range c.peers.unitNames() {
+	for _, u := range slices.Sorted(maps.Keys(units)) {
 		bag := units[u]
 		if bag[keyMemberState] == stateVoter && bag[keyClientURL] != "" && bag[keyEpoch] == epoch {
 			eps = append(eps, bag[keyClientURL])

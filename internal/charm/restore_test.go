@@ -19,7 +19,7 @@ func epochUnit(t *testing.T, leader bool, app, self map[string]string, others ma
 		others = map[string]map[string]string{}
 	}
 	return &unitContext{unit: "etcd/1", leader: leader, root: root, paths: paths{Paths: etcd.NewPaths(root, "")},
-		peers: &peerRelation{ID: "cluster:1", App: app, Self: self, names: slices.Sorted(maps.Keys(others)), units: others}}
+		peers: &peerRelation{ID: "cluster:1", App: app, Self: self, names: slices.Sorted(maps.Keys(others)), namesLoaded: true, units: others}}
 }
 
 func peerState(c *unitContext, stored map[string]string) goopstest.State {
