@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 	lmtest.Main(m)
 }
 
-func startTinyCluster(t *testing.T) *HandCluster {
+func startTinyCluster(t *testing.T) (*HandCluster, Target) {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -36,15 +36,15 @@ func startTinyCluster(t *testing.T) *HandCluster {
 		t.Fatalf("starting the hand-run cluster: %v", err)
 	}
 	t.Cleanup(h.Stop)
-	return h
-}
-
-func TestGivenAHandRunClusterWhenLoadedWithAFixedTotalThenEveryRequestIsCountedAndPercentilesAreOrdered(t *testing.T) {
-	h := startTinyCluster(t)
 	target, err := h.Target()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, target
+}
+
+func TestGivenAHandRunClusterWhenLoadedWithAFixedTotalThenEveryRequestIsCountedAndPercentilesAreOrdered(t *testing.T) {
+	h, target := startTinyCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var g Generator
@@ -101,11 +101,7 @@ func TestGivenAHandRunClusterWhenLoadedWithAFixedTotalThenEveryRequestIsCountedA
 }
 
 func TestGivenADurationWhenTheClockRunsOutThenTheRunStopsAndReportsThatTime(t *testing.T) {
-	h := startTinyCluster(t)
-	target, err := h.Target()
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, target := startTinyCluster(t)
 	var g Generator
 	ctx := context.Background()
 	if err := g.Prepare(ctx, target, 16); err != nil {

@@ -80,11 +80,7 @@ func TestGivenNoAckAfterTheEventWhenGapsAreComputedThenItFails(t *testing.T) {
 }
 
 func TestGivenAHandRunClusterWhenLeadershipMovesThenWritesAreMeasuredAcrossTheTransfer(t *testing.T) {
-	h := startTinyCluster(t)
-	target, err := h.Target()
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, target := startTinyCluster(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cli, err := h.Creds.Dial(ctx, h.Endpoints)

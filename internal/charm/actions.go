@@ -57,7 +57,7 @@ func (c *unitContext) healthAction() error {
 	if c.peers == nil {
 		return fmt.Errorf("no peer relation yet")
 	}
-	cli, err := c.dialVoters(ctx, false, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return err
 	}

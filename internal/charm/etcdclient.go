@@ -40,17 +40,14 @@ func (c *unitContext) voterEndpoints(includeSelf bool) ([]string, error) {
 	return eps, nil
 }
 
-// dialVoters connects through every voting member's client URL (this unit's first when it is one), and also
-// through this unit's own when extra is set.
-func (c *unitContext) dialVoters(ctx context.Context, includeSelf, extra bool) (*cluster.Client, error) {
-	eps, err := c.voterEndpoints(includeSelf)
+// dialVoters connects through every voting member's client URL and this unit's own: the client balances
+// over whichever of them answer.
+func (c *unitContext) dialVoters(ctx context.Context) (*cluster.Client, error) {
+	eps, err := c.voterEndpoints(false)
 	if err != nil {
 		return nil, err
 	}
-	if extra {
-		eps = append(eps, c.clientURL())
-	}
-	return c.dial(ctx, eps)
+	return c.dial(ctx, append(eps, c.clientURL()))
 }
 
 // memberEndpoints are the client URLs of every started member, from etcd's own membership list.

@@ -21,7 +21,7 @@ func (c *unitContext) adminAction(fn func(ctx context.Context, cli *cluster.Clie
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), maintenanceTimeout)
 	defer cancel()
-	cli, err := c.dialVoters(ctx, true, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return err
 	}

@@ -227,7 +227,7 @@ func (c *unitContext) join() error {
 func (c *unitContext) promoteSelf() error {
 	ctx, cancel := context.WithTimeout(context.Background(), promoteTimeout)
 	defer cancel()
-	cli, err := c.dialVoters(ctx, false, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return err
 	}

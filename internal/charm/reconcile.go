@@ -207,7 +207,7 @@ func (c *unitContext) clusterView(ctx context.Context) (*cluster.Client, []clust
 			cli.Close()
 		}
 	}
-	cli, err := c.dialVoters(ctx, false, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -23,7 +23,7 @@ const (
 func (c *unitContext) rollingRestart() error {
 	ctx, cancel := context.WithTimeout(context.Background(), restartLockTimeout)
 	defer cancel()
-	cli, err := c.dialVoters(ctx, false, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return err
 	}

@@ -179,7 +179,7 @@ func (c *unitContext) snapshotSource(path string) (string, error) {
 func (c *unitContext) currentRevision(ctx context.Context) int64 {
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cli, err := c.dialVoters(rctx, true, true)
+	cli, err := c.dialVoters(rctx)
 	if err != nil {
 		return 0
 	}

@@ -77,7 +77,7 @@ func (c *unitContext) takeSnapshot(ctx context.Context, dir string) (takenSnapsh
 	if c.peers == nil {
 		return takenSnapshot{}, fmt.Errorf("no peer relation yet; wait for the unit to become active")
 	}
-	cli, err := c.dialVoters(ctx, true, true)
+	cli, err := c.dialVoters(ctx)
 	if err != nil {
 		return takenSnapshot{}, err
 	}

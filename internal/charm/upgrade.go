@@ -99,7 +99,7 @@ func (c *unitContext) upgradeMember() error {
 	if serviceActive() {
 		ctx, cancel := context.WithTimeout(context.Background(), leaderLastTimeout)
 		defer cancel()
-		cli, err := c.dialVoters(ctx, false, true)
+		cli, err := c.dialVoters(ctx)
 		if err != nil {
 			return err
 		}
