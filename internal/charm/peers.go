@@ -66,11 +66,25 @@ type peerRelation struct {
 const peerRelationState = "peer-relation-id"
 
 func readPeers(self, hook string) (*peerRelation, error) {
-	id, err := peerRelationID(hook)
+	id, recorded, err := peerRelationID(hook)
 	if err != nil || id == "" {
 		return nil, err
 	}
+	p, err := readPeerBags(self, id)
+	if err != nil && recorded {
+		// A unit on its way out leaves the peer relation before the last hooks of its other relations run,
+		// and Juju then no longer knows the recorded ID: ask which peer relation, if any, is still there.
+		if id, err = listedPeerRelation(); err != nil || id == "" {
+			return nil, err
+		}
+		p, err = readPeerBags(self, id)
+	}
+	return p, err
+}
+
+func readPeerBags(self, id string) (*peerRelation, error) {
 	p := &peerRelation{ID: id}
+	var err error
 	if p.App, err = goops.GetAppRelationData(p.ID, self); err != nil {
 		return nil, fmt.Errorf("reading peer application data: %w", err)
 	}
@@ -80,29 +94,37 @@ func readPeers(self, hook string) (*peerRelation, error) {
 	return p, nil
 }
 
-// peerRelationID is the peer relation's ID, "" before Juju has created it. The hook's own relation names
-// it in a peer relation hook, and unit state in others; the hooks that tear the unit down ask Juju, which
-// no longer lists a relation that is going away.
-func peerRelationID(hook string) (string, error) {
+// peerRelationID is the peer relation's ID, "" before Juju has created it, and whether it came from unit
+// state. The hook's own relation names it in a peer relation hook, and unit state in others; the hooks that
+// tear the unit down ask Juju, which no longer lists a relation that is going away.
+func peerRelationID(hook string) (id string, recorded bool, err error) {
 	teardown := hook == peerEndpoint+"-relation-broken" || hook == "stop" || hook == "remove"
 	if id := goops.GetEnvGetter().Get("JUJU_RELATION_ID"); strings.HasPrefix(hook, peerEndpoint+"-relation-") && !teardown && id != "" {
-		return id, nil
+		return id, false, nil
 	}
 	if id := getState(peerRelationState); id != "" && !teardown {
-		return id, nil
+		return id, true, nil
 	}
+	if id, err = listedPeerRelation(); err != nil || id == "" {
+		return "", false, err
+	}
+	if !teardown {
+		// Only a saving: a hook that cannot record it asks again next time.
+		if err := setState(peerRelationState, id); err != nil {
+			goops.LogWarningf("recording the peer relation's ID: %v", err)
+		}
+	}
+	return id, false, nil
+}
+
+// listedPeerRelation asks Juju for the peer relation this unit is in, "" when there is none (yet, or any more).
+func listedPeerRelation() (string, error) {
 	ids, err := goops.GetRelationIDs(peerEndpoint)
 	if err != nil {
 		return "", fmt.Errorf("listing %s relations: %w", peerEndpoint, err)
 	}
 	if len(ids) == 0 {
 		return "", nil
-	}
-	if !teardown {
-		// Only a saving: a hook that cannot record it asks again next time.
-		if err := setState(peerRelationState, ids[0]); err != nil {
-			goops.LogWarningf("recording the peer relation's ID: %v", err)
-		}
 	}
 	return ids[0], nil
 }
