@@ -303,8 +303,8 @@ func (c *unitContext) adoptRebuild() error {
 		return err
 	}
 	latest := c.peers.App[keyEpoch]
-	for _, u := range slices.Sorted(maps.Keys(units)) {
-		if req := units[u][keyRebuildRequest]; req > latest {
+	for _, bag := range units {
+		if req := bag[keyRebuildRequest]; req > latest {
 			latest = req
 		}
 	}
