@@ -4,22 +4,34 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"go.etcd.io/etcd/api/v3/version"
 	"go.etcd.io/etcd/etcdctl/v3/ctlv3"
 	"go.etcd.io/etcd/etcdutl/v3/etcdutl"
 	"go.etcd.io/etcd/pkg/v3/cobrautl"
 	"go.etcd.io/etcd/server/v3/etcdmain"
 
 	"github.com/etcd-charm/etcd/internal/charm"
+	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
 func main() {
 	tool, args := selectTool(os.Args)
 	switch tool {
 	case "etcd":
+		if cfg := configFileArg(args); cfg != "" {
+			// Record what this process starts with, so the charm can tell what etcd runs with from what
+			// it merely wrote to disk.
+			if err := etcd.RecordStart(cfg, version.Version); err != nil {
+				fmt.Fprintf(os.Stderr, "etcd charm: recording the start: %v\n", err)
+				os.Exit(1)
+			}
+		}
 		etcdmain.Main(args)
 	case "etcdctl":
 		os.Args = args
@@ -44,6 +56,19 @@ func selectTool(argv []string) (string, []string) {
 		}
 	}
 	return filepath.Base(argv[0]), argv
+}
+
+// configFileArg is the value of etcd's --config-file flag, "" without one.
+func configFileArg(args []string) string {
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--config-file="); ok {
+			return v
+		}
+		if a == "--config-file" && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // etcdutlCommand assembles etcdutl's commands under a root command; etcd ships that root only in its own

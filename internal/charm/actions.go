@@ -12,6 +12,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
@@ -52,7 +53,7 @@ func (c *unitContext) runAction(name string) error {
 // healthAction reports each member and the cluster verdict in etcdctl's words, which scripts written for the
 // classic charm look for ("cluster is healthy").
 func (c *unitContext) healthAction() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
 	defer cancel()
 	if c.peers == nil {
 		return fmt.Errorf("no peer relation yet")
@@ -77,7 +78,7 @@ func healthOutput(r cluster.HealthReport) (string, map[string]string) {
 	results := map[string]string{}
 	for _, e := range r.Endpoints {
 		id := e.Member.IDString()
-		key := "members." + memberLabel(e.Member)
+		key := "members." + plan.MemberLabel(e.Member)
 		if e.Healthy {
 			fmt.Fprintf(&b, "member %s is healthy: got healthy result from %s\n", id, e.Endpoint)
 			results[key] = "healthy"

@@ -1,15 +1,11 @@
 package charm
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
-	"strings"
 
-	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/charm/plan"
+	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
 // The three client endpoints. db and proxy speak the classic interfaces, whose consumers expect the whole
@@ -18,42 +14,20 @@ import (
 const (
 	dbEndpoint     = "db"
 	proxyEndpoint  = "proxy"
-	clientEndpoint = "etcd-client"
+	clientEndpoint = plan.ClientEndpoint
 )
 
 // Peer databag keys for client relations.
 const (
 	keyClients     = "clients"      // app bag: JSON registry key → clientGrant, written by the leader
-	keyClientTrust = "client-trust" // unit bag: digest of the client trust bundle this member runs with
+	keyClientTrust = "client-trust" // unit bag: digest of the client trust bundle this member's etcd started with
 )
 
-// clientGrant is one client identity the cluster serves: an etcd user (and role) named after the
-// certificate's CN. For db and proxy the charm issued the certificate and keeps it in an application
-// secret; for etcd-client the requirer's own leaf certificate is trusted by every member.
-type clientGrant struct {
-	Endpoint    string `json:"endpoint"`
-	RelationID  string `json:"relation"`
-	App         string `json:"app"`
-	User        string `json:"user"`
-	Prefix      string `json:"prefix,omitempty"`      // etcd-client only; db and proxy get the whole keyspace
-	Certificate string `json:"certificate,omitempty"` // etcd-client: the requirer's leaf, pinned in the trust bundle
-	SecretID    string `json:"secret,omitempty"`      // db, proxy: the issued certificate and key
-}
-
-// permissions are what the grant's role allows: one prefix, or every key for the classic consumers.
-func (g clientGrant) permissions() []cluster.Permission {
-	if g.Endpoint == clientEndpoint {
-		return []cluster.Permission{cluster.PrefixPermission(g.Prefix, cluster.ReadWrite)}
-	}
-	return []cluster.Permission{wholeKeyspace}
-}
-
-// wholeKeyspace is etcd's encoding of "every key": from "\x00" with an open range end.
-var wholeKeyspace = cluster.Permission{Key: "\x00", RangeEnd: "\x00", Type: cluster.ReadWrite}
-
-// clientRegistry is the leader's record of every client grant, in the peer application bag so that a new
-// leader knows what to revoke when a relation goes.
-type clientRegistry map[string]clientGrant
+// Unit databag keys naming what this member's etcd started with (its start record), besides its trust.
+const (
+	keyRunningConfig  = "running-config"  // digest of the config file
+	keyRunningVersion = "running-version" // etcd version
+)
 
 func (p *peerRelation) clientRegistry() clientRegistry {
 	out := clientRegistry{}
@@ -73,27 +47,9 @@ func (p *peerRelation) setClientRegistry(r clientRegistry) error {
 	return p.setApp(map[string]string{keyClients: string(raw)})
 }
 
-// trustBundle is the CA file of the client listener: the cluster CA, then every etcd-client leaf in
-// registry order. A leaf in the root pool is accepted as itself, which pins exactly that certificate.
-func trustBundle(caPEM string, r clientRegistry) []byte {
-	var b strings.Builder
-	b.WriteString(strings.TrimSpace(caPEM))
-	b.WriteByte('\n')
-	for _, key := range slices.Sorted(maps.Keys(r)) {
-		if cert := strings.TrimSpace(r[key].Certificate); cert != "" {
-			b.WriteString(cert)
-			b.WriteByte('\n')
-		}
-	}
-	return []byte(b.String())
-}
-
 // trustDigest names a bundle's content; members publish the one they run with, and the leader answers an
 // etcd-client request only once every member trusts its certificate.
-func trustDigest(bundle []byte) string {
-	sum := sha256.Sum256(bundle)
-	return hex.EncodeToString(sum[:8])
-}
+func trustDigest(bundle []byte) string { return etcd.Digest(bundle) }
 
 func (c *unitContext) clientTrustBundle() []byte {
 	return trustBundle(c.peers.App[keyCACert], c.peers.clientRegistry())

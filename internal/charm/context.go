@@ -1,17 +1,21 @@
 package charm
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 // unitContext is one hook's facts about this unit and the model.
 type unitContext struct {
+	// ctx bounds the whole hook or action: every wait in it is derived from this one deadline.
+	ctx     context.Context
 	env     goops.Environment
 	unit    string
 	hook    string
@@ -26,6 +30,7 @@ type unitContext struct {
 	ca      pki.KeyPair // the cluster CA, on the leader only
 
 	relations map[string][]string // relation IDs by endpoint, listed once per hook
+	voters    *cluster.Client     // the hook's connection through the voters, once dialed (votersClient)
 }
 
 func (c *unitContext) peerURL() string {

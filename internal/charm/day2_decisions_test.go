@@ -193,10 +193,10 @@ func TestGivenAnInstalledEtcdBinaryWhenAskedThenItsVersionIsRead(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\necho 'etcd Version: 3.6.7'\necho 'Go Version: go1.26'\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if v := binaryVersion(script); v != "3.6.7" {
+	if v := binaryVersion(t.Context(), script); v != "3.6.7" {
 		t.Fatalf("version %q", v)
 	}
-	if v := binaryVersion(filepath.Join(dir, "missing")); v != "" {
+	if v := binaryVersion(t.Context(), filepath.Join(dir, "missing")); v != "" {
 		t.Fatalf("a missing binary has no version, got %q", v)
 	}
 }

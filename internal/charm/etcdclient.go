@@ -68,3 +68,25 @@ func findByPeerURL(members []cluster.Member, peerURL string) (cluster.Member, bo
 	}
 	return cluster.Member{}, false
 }
+
+// votersClient is the hook's one connection to the cluster through every voter and this unit's own member,
+// dialed on first use and closed when the hook ends.
+func (c *unitContext) votersClient() (*cluster.Client, error) {
+	if c.voters != nil {
+		return c.voters, nil
+	}
+	cli, err := c.dialVoters(c.ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.voters = cli
+	return cli, nil
+}
+
+// closeClients closes the hook's connections.
+func (c *unitContext) closeClients() {
+	if c.voters != nil {
+		c.voters.Close()
+		c.voters = nil
+	}
+}

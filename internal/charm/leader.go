@@ -8,6 +8,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
@@ -29,8 +30,8 @@ func (c *unitContext) leaderChores(ctx context.Context, cli *cluster.Client, r c
 	if err := c.removeVanishedMembers(ctx, cli, r); err != nil {
 		goops.LogWarningf("removing members of vanished units: %v", err)
 	}
-	st, msg := appStatus(r)
-	return goops.SetAppStatus(st, msg)
+	st, msg := plan.AppStatus(r)
+	return goops.SetAppStatus(goops.StatusName(st), msg)
 }
 
 // removeVanishedMembers removes members that belong to no unit and do not answer: their machine is gone and
@@ -49,41 +50,17 @@ func (c *unitContext) removeVanishedMembers(ctx context.Context, cli *cluster.Cl
 		if slices.ContainsFunc(m.PeerURLs, func(u string) bool { return slices.Contains(known, u) }) {
 			continue
 		}
-		if memberServing(r, m.ID) {
+		if plan.MemberServing(r, m.ID) {
 			continue
 		}
-		if !safeToRemove(r, m) {
-			goops.LogWarningf("member %s has no unit but removing it now would cost quorum; keeping it", memberLabel(m))
+		if !plan.SafeToRemove(r, m) {
+			goops.LogWarningf("member %s has no unit but removing it now would cost quorum; keeping it", plan.MemberLabel(m))
 			continue
 		}
-		goops.LogInfof("removing member %s: its unit is gone", memberLabel(m))
+		goops.LogInfof("removing member %s: its unit is gone", plan.MemberLabel(m))
 		if err := cli.Remove(ctx, m.ID); err != nil {
-			return fmt.Errorf("removing member %s: %w", memberLabel(m), err)
+			return fmt.Errorf("removing member %s: %w", plan.MemberLabel(m), err)
 		}
 	}
 	return nil
-}
-
-func memberServing(r cluster.HealthReport, id uint64) bool {
-	for _, e := range r.Endpoints {
-		if e.Member.ID == id && e.Serving {
-			return true
-		}
-	}
-	return false
-}
-
-// safeToRemove: after removing m, the healthy voters left must still form a quorum of the smaller cluster.
-func safeToRemove(r cluster.HealthReport, m cluster.Member) bool {
-	voters, healthy := r.Voters, r.HealthyVoters
-	if !m.IsLearner {
-		voters--
-		if memberServing(r, m.ID) {
-			healthy--
-		}
-	}
-	if voters == 0 {
-		return false
-	}
-	return healthy >= voters/2+1
 }

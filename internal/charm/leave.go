@@ -10,7 +10,9 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
 const leaveTimeout = 60 * time.Second
@@ -36,9 +38,9 @@ func (c *unitContext) handOffLeadership(ctx context.Context, cli *cluster.Client
 	}
 	for _, e := range report.Endpoints {
 		if e.Healthy && e.Member.ID != me.ID && !e.Member.IsLearner && e.Member.ID != 0 {
-			goops.LogInfof("moving raft leadership from %s to %s", c.memberName(), memberLabel(e.Member))
+			goops.LogInfof("moving raft leadership from %s to %s", c.memberName(), plan.MemberLabel(e.Member))
 			if err := cli.MoveLeader(ctx, e.Member.ID); err != nil {
-				return fmt.Errorf("moving raft leadership to %s: %w", memberLabel(e.Member), err)
+				return fmt.Errorf("moving raft leadership to %s: %w", plan.MemberLabel(e.Member), err)
 			}
 			return nil
 		}
@@ -51,7 +53,8 @@ func (c *unitContext) waitClusterHealthy(ctx context.Context, cli *cluster.Clien
 		members, err := cli.Members(ctx)
 		if err == nil {
 			report, herr := cli.Health(ctx, memberEndpoints(members))
-			if herr == nil && report.Healthy() && report.HealthyVoters == report.Voters {
+			// Every voter serving, alarms aside: a restart may be how an alarm's cause is fixed.
+			if herr == nil && report.HasQuorum() && report.Leader != 0 && report.HealthyVoters == report.Voters {
 				return nil
 			}
 			err = herr
@@ -88,7 +91,7 @@ func (c *unitContext) removeSelf() error {
 	if c.peers.Self[keyMemberState] == "" {
 		return nil // never joined
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, leaveTimeout)
 	defer cancel()
 	// Ask the other members, not this one: a member that applies its own removal shuts down, and a request it
 	// was serving can hang until the deadline instead of answering (seen scaling 2 -> 1).
@@ -122,15 +125,15 @@ func (c *unitContext) removeSelf() error {
 	if err != nil {
 		return fmt.Errorf("checking health before leaving: %w", err)
 	}
-	if !safeToRemove(report, me) && !c.applicationDying() {
+	if !plan.SafeToRemove(report, me) && !c.applicationDying() {
 		return fmt.Errorf("removing %s would leave %d of %d remaining voters healthy, below quorum; "+
 			"restore the unhealthy members, then run `juju resolve %s`", c.memberName(),
 			report.HealthyVoters-1, report.Voters-1, c.unit)
 	}
-	if stopBeforeRemoval(report, me) {
+	if plan.StopBeforeRemoval(report, me) {
 		// A stopped member closes its client connections at once, so clients go to the other members right
 		// away instead of waiting on requests this member stops answering once it applies its own removal.
-		if err := systemctl("stop", serviceName); err != nil {
+		if err := c.systemctl("stop", serviceName); err != nil {
 			return err
 		}
 	}
@@ -139,19 +142,6 @@ func (c *unitContext) removeSelf() error {
 		return fmt.Errorf("removing member %s: %w", c.memberName(), err)
 	}
 	return nil
-}
-
-// stopBeforeRemoval: the others still form a quorum of today's voters without this member, so they can commit
-// its removal alone. A voter of a 2-member cluster must stay up to vote for its own removal.
-func stopBeforeRemoval(r cluster.HealthReport, me cluster.Member) bool {
-	if me.IsLearner {
-		return true
-	}
-	others := r.HealthyVoters
-	if memberServing(r, me.ID) {
-		others--
-	}
-	return others >= r.Quorum
 }
 
 // applicationDying: when every unit is going away, quorum no longer protects anything.
@@ -170,12 +160,15 @@ func (c *unitContext) applicationDying() bool {
 
 func (c *unitContext) stopAndWipe() error {
 	if _, err := os.Stat(c.paths.UnitFile); err == nil {
-		if err := systemctl("disable", "--now", serviceName); err != nil {
+		if err := c.systemctl("disable", "--now", serviceName); err != nil {
 			return err
 		}
 	}
 	if err := os.RemoveAll(c.paths.DataDir); err != nil {
 		return fmt.Errorf("wiping the data dir: %w", err)
+	}
+	if err := etcd.RemoveStartRecord(c.paths.ConfigFile); err != nil {
+		return fmt.Errorf("forgetting what the wiped member started with: %w", err)
 	}
 	return deleteState(bootstrapStateKey)
 }
@@ -186,7 +179,7 @@ func (c *unitContext) stop() error {
 		return c.leave()
 	}
 	if _, err := os.Stat(c.paths.UnitFile); err == nil {
-		return systemctl("disable", "--now", serviceName)
+		return c.systemctl("disable", "--now", serviceName)
 	}
 	return nil
 }

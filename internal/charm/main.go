@@ -4,6 +4,7 @@
 package charm
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -21,14 +22,29 @@ func Main() int {
 	return 0
 }
 
+// Budgets for one hook and one action. Juju gives hooks no deadline, but a hook holds the unit's queue (and,
+// on a machine, the machine lock), so every wait in one is derived from this single bound instead of adding
+// up; what a hook did not finish, the next one finds and finishes.
+const (
+	hookBudget   = 10 * time.Minute
+	actionBudget = time.Hour
+)
+
 // Dispatch runs the hook or action named by the environment.
 func Dispatch() error {
 	env := goops.ReadEnv()
 	resetUnitState()
-	c, err := load(env)
+	budget := hookBudget
+	if env.ActionName != "" {
+		budget = actionBudget
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	c, err := load(ctx, env)
 	if err != nil {
 		return err
 	}
+	defer c.closeClients()
 	if env.ActionName != "" {
 		return c.runAction(env.ActionName)
 	}
@@ -45,8 +61,9 @@ func Dispatch() error {
 
 // load gathers the facts every path needs: who we are, the configuration, the peer relation, our address
 // and where the workload's files live.
-func load(env goops.Environment) (*unitContext, error) {
+func load(ctx context.Context, env goops.Environment) (*unitContext, error) {
 	c := &unitContext{
+		ctx:  ctx,
 		env:  env,
 		unit: env.UnitName,
 		hook: env.HookName,

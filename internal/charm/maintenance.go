@@ -9,6 +9,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
@@ -19,7 +20,7 @@ func (c *unitContext) adminAction(fn func(ctx context.Context, cli *cluster.Clie
 	if c.peers == nil {
 		return fmt.Errorf("no peer relation yet; wait for the unit to become active")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), maintenanceTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, maintenanceTimeout)
 	defer cancel()
 	cli, err := c.dialVoters(ctx)
 	if err != nil {
@@ -140,13 +141,13 @@ func (c *unitContext) defragAction() error {
 		for _, m := range defragOrder(members, leaderID) {
 			ep := m.ClientURLs[0]
 			if err := cli.Defrag(ctx, ep); err != nil {
-				return fmt.Errorf("%sdefragmenting %s stopped the run: %w", out.String(), memberLabel(m), err)
+				return fmt.Errorf("%sdefragmenting %s stopped the run: %w", out.String(), plan.MemberLabel(m), err)
 			}
 			if err := c.waitMemberServing(ctx, cli, ep); err != nil {
-				return fmt.Errorf("%s%s is not healthy after defragmenting, so the rest were left: %w", out.String(), memberLabel(m), err)
+				return fmt.Errorf("%s%s is not healthy after defragmenting, so the rest were left: %w", out.String(), plan.MemberLabel(m), err)
 			}
 			fmt.Fprintf(&out, "Finished defragmenting etcd member[%s]\n", ep)
-			order = append(order, unitOfMember(m))
+			order = append(order, plan.UnitOfMember(m))
 		}
 		return goops.SetActionResults(map[string]string{"output": out.String(), "order": strings.Join(order, ",")})
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/etcd"
 )
@@ -23,14 +24,24 @@ const (
 
 // errWaiting means the unit cannot progress in this hook for a reason another unit or time will resolve;
 // it is reported as waiting status, not as a hook failure.
-type errWaiting struct{ msg string }
+type errWaiting struct {
+	msg string
+	// memberRunning: the member runs and serves; only a change to it waits (a restart held back).
+	memberRunning bool
+}
 
 func (e errWaiting) Error() string { return e.msg }
 
-func waiting(format string, args ...any) error { return errWaiting{fmt.Sprintf(format, args...)} }
+func waiting(format string, args ...any) error { return errWaiting{msg: fmt.Sprintf(format, args...)} }
 
-// ensureMember brings this unit to a running member: bootstrap as the seed, join as a learner, or keep the
-// existing member running with the current configuration.
+// heldBack is waiting for a running member whose restart must wait.
+func heldBack(format string, args ...any) error {
+	return errWaiting{msg: fmt.Sprintf(format, args...), memberRunning: true}
+}
+
+// ensureMember brings this unit to a running member as it should run: bootstrap as the seed, join as a
+// learner, start a stopped member, restart a running one whose start record differs from what it is to run
+// with, promote a learner. The facts are observed here and the decision is plan.NextMemberStep's.
 func (c *unitContext) ensureMember() error {
 	if err := c.followEpoch(); err != nil {
 		return err
@@ -44,33 +55,39 @@ func (c *unitContext) ensureMember() error {
 			return err
 		}
 	}
-	if b == nil {
-		if c.isSeed() {
-			return c.bootstrap()
+	facts := plan.MemberFacts{Bootstrapped: b != nil, Seed: c.isSeed()}
+	if b != nil {
+		if facts.Desired, err = c.writeWorkloadFiles(*b); err != nil {
+			return err
 		}
+		var needsReload bool
+		facts.ServiceActive, needsReload = c.serviceState()
+		if needsReload {
+			if err := c.systemctl("daemon-reload"); err != nil {
+				return err
+			}
+		}
+		facts.Running, facts.RunningKnown = c.running()
+		facts.Removed = !facts.ServiceActive && c.removedFromCluster()
+		facts.Learner = c.peers.Self[keyMemberState] != stateVoter
+	}
+	step := plan.NextMemberStep(facts)
+	switch step.Step {
+	case plan.StepBootstrap:
+		return c.bootstrap()
+	case plan.StepJoin:
 		return c.join()
-	}
-	changed, err := c.writeWorkloadFiles(*b)
-	if err != nil {
-		return err
-	}
-	switch {
-	case !serviceActive():
-		if c.removedFromCluster() {
-			return waiting("this member was removed from the cluster (a restore or rebuild); waiting for the leader's next step")
-		}
+	case plan.StepWaitRemoved:
+		return waiting("this member was removed from the cluster (a restore or rebuild); waiting for the leader's next step")
+	case plan.StepStart:
 		if err := c.checkDataDirIdentity(); err != nil {
 			return err
 		}
 		if err := c.startService(); err != nil {
 			return err
 		}
-	case upgradePending():
-		if err := c.upgradeMember(); err != nil {
-			return err
-		}
-	case changed:
-		if err := c.rollingRestart(); err != nil {
+	case plan.StepRestart:
+		if err := c.restartInTurn(step.Reason, plan.VersionChange(facts.Running, facts.RunningKnown, facts.Desired)); err != nil {
 			return err
 		}
 	}
@@ -78,6 +95,13 @@ func (c *unitContext) ensureMember() error {
 		return c.promoteSelf()
 	}
 	return nil
+}
+
+// running is what the running etcd started with, from the record its own process wrote; false when there is
+// no record.
+func (c *unitContext) running() (plan.Started, bool) {
+	rec, ok := etcd.ReadStartRecord(c.paths.ConfigFile)
+	return plan.Started{Config: rec.Config, Trust: rec.Trust, Version: rec.Version}, ok
 }
 
 // isSeed: the unit named at bootstrap starts the cluster alone, before anything else exists.
@@ -140,7 +164,7 @@ func (c *unitContext) bootstrap() error {
 	if err := c.startAs(b); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
 	defer cancel()
 	cli, err := c.dial(ctx, []string{c.clientURL()})
 	if err != nil {
@@ -176,7 +200,7 @@ func (c *unitContext) join() error {
 	if len(endpoints) == 0 {
 		return waiting("waiting for a running member to join through")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), joinTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, joinTimeout)
 	defer cancel()
 	cli, err := c.dial(ctx, endpoints)
 	if err != nil {
@@ -190,7 +214,7 @@ func (c *unitContext) join() error {
 	if _, ok := findByPeerURL(members, c.peerURL()); !ok {
 		for _, m := range members {
 			if m.IsLearner {
-				return waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", memberLabel(m))
+				return waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", plan.MemberLabel(m))
 			}
 		}
 		goops.LogInfof("adding %s as a learner with peer URL %s", c.memberName(), c.peerURL())
@@ -225,7 +249,7 @@ func (c *unitContext) join() error {
 
 // promoteSelf turns this learner into a voter once etcd agrees it has caught up.
 func (c *unitContext) promoteSelf() error {
-	ctx, cancel := context.WithTimeout(context.Background(), promoteTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, promoteTimeout)
 	defer cancel()
 	cli, err := c.dialVoters(ctx)
 	if err != nil {
@@ -266,17 +290,17 @@ func (c *unitContext) startAs(b bootstrapState) error {
 
 // startService enables and starts etcd and waits until the member answers on its client URL.
 func (c *unitContext) startService() error {
-	if err := systemctl("enable", serviceName); err != nil {
+	if err := c.systemctl("enable", serviceName); err != nil {
 		return err
 	}
-	if err := systemctl("start", serviceName); err != nil {
+	if err := c.systemctl("start", serviceName); err != nil {
 		return err
 	}
 	return c.waitServing(startTimeout)
 }
 
 func (c *unitContext) waitServing(timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(c.ctx, timeout)
 	defer cancel()
 	cli, err := c.dial(ctx, []string{c.clientURL()})
 	if err != nil {
@@ -294,13 +318,6 @@ func (c *unitContext) waitServing(timeout time.Duration) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-func memberLabel(m cluster.Member) string {
-	if m.Name != "" {
-		return m.Name
-	}
-	return m.IDString()
 }
 
 // retryTransient retries fn while etcd gives transient refusals (a restart, a leader election).

@@ -109,7 +109,7 @@ func snapshotsToPrune(names []string, keep int) []string {
 func (c *unitContext) periodicSnapshot() {
 	pc := c.cfg.periodicConfig
 	interval, err := pc.interval()
-	if err != nil || interval == 0 || !serviceActive() {
+	if err != nil || interval == 0 || !c.serviceActive() {
 		return
 	}
 	r := loadPeriodicRecord()
@@ -118,7 +118,7 @@ func (c *unitContext) periodicSnapshot() {
 	}
 	r.LastAttempt = c.now
 	// Bounded below the action's timeout: this runs inside an ordinary hook, ahead of the status update.
-	ctx, cancel := context.WithTimeout(context.Background(), periodicSnapshotTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, periodicSnapshotTimeout)
 	defer cancel()
 	dir := c.hostPath(periodicSnapshotDir)
 	s, err := c.takeSnapshot(ctx, dir)

@@ -10,6 +10,7 @@ import (
 	"github.com/gruyaume/goops"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/etcd"
 )
@@ -35,7 +36,7 @@ func (a quorumAssessment) message() string {
 	if a.Survivor == nil {
 		return msg + "; no member answers: restore the machines or restore from a snapshot"
 	}
-	return msg + "; run the rebuild-cluster action on " + unitOfMember(a.Survivor.Member)
+	return msg + "; run the rebuild-cluster action on " + plan.UnitOfMember(a.Survivor.Member)
 }
 
 // assessQuorum picks the survivor by the highest raft index (the most log applied), then revision, then
@@ -101,7 +102,7 @@ func (c *unitContext) probeMembers(ctx context.Context) ([]memberProbe, error) {
 // reportQuorumLoss sets blocked status naming rebuild-cluster when a majority of members is gone. It
 // reports false when that is not the case (or cannot be told), leaving status to the caller.
 func (c *unitContext) reportQuorumLoss() (bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
 	defer cancel()
 	probes, err := c.probeMembers(ctx)
 	if err != nil {
@@ -136,10 +137,10 @@ func (c *unitContext) rebuildAction() error {
 	if err != nil {
 		return err
 	}
-	if b == nil || !serviceActive() {
+	if b == nil || !c.serviceActive() {
 		return fmt.Errorf("this unit runs no etcd member; run rebuild-cluster on the unit its status names")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, restoreTimeout)
 	defer cancel()
 	probes, err := c.probeMembers(ctx)
 	if err != nil {
@@ -162,7 +163,7 @@ func (c *unitContext) rebuildAction() error {
 	case a.Survivor != nil && a.Survivor != self && !p.Force:
 		return fmt.Errorf("%s has more recent data (raft index %d, this unit %d); run rebuild-cluster there, or pass "+
 			"force=true to keep this unit's data instead (nothing was changed)",
-			unitOfMember(a.Survivor.Member), a.Survivor.Status.RaftIndex, self.Status.RaftIndex)
+			plan.UnitOfMember(a.Survivor.Member), a.Survivor.Status.RaftIndex, self.Status.RaftIndex)
 	}
 	_ = goops.ActionLogf("rebuilding a one-member cluster from %s (revision %d)", c.unit, self.Status.Revision)
 	if err := c.forceNewCluster(*b); err != nil {
@@ -179,7 +180,7 @@ func (c *unitContext) rebuildAction() error {
 	var dropped []string
 	for _, pr := range probes {
 		if pr.Member.ID != self.Member.ID {
-			dropped = append(dropped, memberLabel(pr.Member))
+			dropped = append(dropped, plan.MemberLabel(pr.Member))
 		}
 	}
 	return goops.SetActionResults(map[string]string{
@@ -198,7 +199,7 @@ func (c *unitContext) forceNewCluster(b bootstrapState) error {
 	if err != nil {
 		return fmt.Errorf("rendering etcd configuration: %w", err)
 	}
-	if err := systemctl("stop", serviceName); err != nil {
+	if err := c.systemctl("stop", serviceName); err != nil {
 		return err
 	}
 	forced := append(append([]byte{}, rendered...), []byte("force-new-cluster: true\n")...)
@@ -211,7 +212,7 @@ func (c *unitContext) forceNewCluster(b bootstrapState) error {
 	if _, err := c.writeWorkloadFiles(b); err != nil {
 		return err
 	}
-	if err := systemctl("restart", serviceName); err != nil {
+	if err := c.systemctl("restart", serviceName); err != nil {
 		return err
 	}
 	return c.waitServing(startTimeout)

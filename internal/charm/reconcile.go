@@ -11,6 +11,7 @@ import (
 	"github.com/gruyaume/goops"
 	"go.etcd.io/etcd/api/v3/version"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
@@ -68,13 +69,9 @@ func (c *unitContext) reconcile() error {
 	if !ready {
 		return goops.SetUnitStatus(goops.StatusWaiting, "waiting for the leader to sign this unit's certificates")
 	}
-	if err := c.ensureMember(); err != nil {
+	held, err := c.memberStep()
+	if err != nil {
 		return c.reportProgress(err)
-	}
-	// The member now runs with the current client trust bundle; the leader waits for this before telling an
-	// etcd_client requirer its certificate works.
-	if err := c.peers.setUnit(map[string]string{keyClientTrust: trustDigest(c.clientTrustBundle())}); err != nil {
-		return err
 	}
 	if err := onceUntilChanged("opened-port", strconv.Itoa(c.cfg.Port), func() error {
 		return goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}})
@@ -84,7 +81,43 @@ func (c *unitContext) reconcile() error {
 	if c.leader {
 		c.periodicSnapshot()
 	}
-	return c.reportHealth()
+	return c.reportHealth(held)
+}
+
+// memberStep runs ensureMember and publishes what the member now runs with. A running member held back from
+// a restart (not its turn, another member unhealthy, the raft leader upgrading last) is returned as held: the
+// hook goes on with the steps that need only a running cluster, and the unit's status says what it waits for.
+func (c *unitContext) memberStep() (held, err error) {
+	err = c.ensureMember()
+	if perr := c.publishRunning(); perr != nil && err == nil {
+		err = perr
+	}
+	var w errWaiting
+	if errors.As(err, &w) && w.memberRunning {
+		return err, nil
+	}
+	return nil, err
+}
+
+// publishRunning tells the peers what this member's etcd started with. The leader answers an etcd_client
+// requirer only once every voter runs with a trust bundle that holds its certificate, and a member that has
+// restarted wakes the others (their turn may have come) by changing its bag.
+func (c *unitContext) publishRunning() error {
+	rec, ok := c.running()
+	if !ok {
+		return nil
+	}
+	return c.peers.setUnit(map[string]string{keyClientTrust: rec.Trust, keyRunningConfig: rec.Config, keyRunningVersion: rec.Version})
+}
+
+// applyTrust restarts this member in its turn when the client trust bundle it runs with is not the one the
+// registry now makes.
+func (c *unitContext) applyTrust() (held, err error) {
+	running, ok := c.running()
+	if ok && running.Trust == trustDigest(c.clientTrustBundle()) {
+		return nil, nil
+	}
+	return c.memberStep()
 }
 
 // leaderSetup creates what the cluster shares, once: the CA, the root secret, the cluster token and the seed.
@@ -157,8 +190,8 @@ func (c *unitContext) reportProgress(err error) error {
 
 // reportHealth sets this unit's status from etcd's own view, and, on the leader, the application's summary
 // plus the chores only the leader does (cluster ID, members of vanished units).
-func (c *unitContext) reportHealth() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func (c *unitContext) reportHealth(held error) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
 	cli, members, err := c.clusterView(ctx)
 	if cli == nil {
@@ -169,7 +202,10 @@ func (c *unitContext) reportHealth() error {
 		if lost, qerr := c.reportQuorumLoss(); lost {
 			return qerr
 		}
-		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+shortErr(err))
+		if held != nil {
+			return goops.SetUnitStatus(goops.StatusWaiting, held.Error())
+		}
+		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+plan.ShortErr(err))
 	}
 	report := cli.HealthOf(ctx, members, memberEndpoints(members))
 	var problems []clientProblem
@@ -177,18 +213,32 @@ func (c *unitContext) reportHealth() error {
 		if err := c.leaderChores(ctx, cli, report); err != nil {
 			goops.LogWarningf("leader chores: %v", err)
 		}
-		if problems, err = c.serveClients(ctx, cli, members); err != nil {
+		var answers *clientAnswers
+		if problems, answers, err = c.serveClients(ctx, cli); err != nil {
 			return c.reportProgress(fmt.Errorf("serving client relations: %w", err))
+		}
+		if held == nil {
+			// The leader gets no relation-changed for its own application bag: when serving clients changed
+			// the trust bundle, this member takes its turn now rather than at its next hook.
+			if held, err = c.applyTrust(); err != nil {
+				return c.reportProgress(err)
+			}
+		}
+		if err := c.answerClientRequirers(answers, members); err != nil {
+			return c.reportProgress(fmt.Errorf("answering etcd_client requirers: %w", err))
 		}
 	}
 	if err := c.publishClassicRelations(members); err != nil {
 		return err
 	}
-	st, msg := unitStatus(c.peerURL(), report)
+	st, msg := plan.UnitStatus(c.peerURL(), report)
 	if len(problems) > 0 {
 		return c.reportClientProblems(problems)
 	}
-	return goops.SetUnitStatus(st, msg)
+	if held != nil && st == plan.Active {
+		st, msg = plan.Waiting, held.Error()
+	}
+	return goops.SetUnitStatus(goops.StatusName(st), msg)
 }
 
 // clusterView connects to the cluster and reads its membership. A running voter asks its own member first,
@@ -218,11 +268,3 @@ func (c *unitContext) clusterView(ctx context.Context) (*cluster.Client, []clust
 // ownMemberTimeout bounds asking this unit's own member before the others: a member that answers at all
 // answers a membership read in milliseconds.
 const ownMemberTimeout = 2 * time.Second
-
-func shortErr(err error) string {
-	s := err.Error()
-	if len(s) > 120 {
-		s = s[:120] + "..."
-	}
-	return s
-}

@@ -2,10 +2,12 @@ package charm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gruyaume/goops"
@@ -80,76 +82,128 @@ func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdcl
 }
 
 // serveClients is the leader's part: decide which clients the cluster serves, make etcd's users, roles and
-// the charm-issued identities match, record them for every unit, and answer etcd_client requirers whose
-// certificate every member already trusts. It returns the requests it refused.
-func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client, members []cluster.Member) ([]clientProblem, error) {
+// the charm-issued identities match, and record them for every unit. It returns the requests it refused and
+// the requests to answer once every member trusts them (answerClientRequirers).
+func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]clientProblem, *clientAnswers, error) {
 	current := c.peers.clientRegistry()
 	if len(current) == 0 && c.hook == "update-status" {
 		// No client yet: a new relation announces itself with its own hooks, so the periodic hook need not
 		// list three endpoints' relations to find none.
-		return nil, nil
+		return nil, nil, nil
 	}
 	reqs, byRelation, err := c.readClientRequests()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(reqs) == 0 && len(current) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	users, err := cli.Users(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("listing etcd users: %w", err)
+		return nil, nil, fmt.Errorf("listing etcd users: %w", err)
 	}
+	// etcd counts every auth change: when nothing changed since every grant was last seen whole, the grants
+	// that the registry and the user list agree on need no further look.
+	authRev, err := cli.AuthRevision(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	verified := getState(authVerifiedState) == strconv.FormatUint(authRev, 10)
 	plan := planClients(current, reqs, users, c.now)
+	mended := false
 	for _, g := range plan.Revoke {
 		if err := c.revokeClient(ctx, cli, g, plan.Grants); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		mended = true
 	}
 	for _, key := range slices.Sorted(maps.Keys(plan.Grants)) {
 		g := plan.Grants[key]
-		if settled := current[key] == g && slices.Contains(users, g.User); !settled {
-			// Every auth change is a raft write: a hook only makes them for grants that changed.
-			if err := c.grantUser(ctx, cli, g); err != nil {
-				return nil, err
+		settled := current[key] == g && slices.Contains(users, g.User)
+		if settled && !verified {
+			if settled, err = c.grantInPlace(ctx, cli, g); err != nil {
+				return nil, nil, err
 			}
+		}
+		if !settled {
+			// Every auth change is a raft write: a hook only makes them for grants that are not as they
+			// should be, and makes each one whole again (user, role, exactly its permissions).
+			goops.LogInfof("granting etcd user %s of %s (%s) its permissions", g.User, g.RelationID, g.App)
+			if err := c.grantUser(ctx, cli, g); err != nil {
+				return nil, nil, err
+			}
+			mended = true
 		}
 		if g.Endpoint != clientEndpoint {
 			if g, err = c.ensureIssuedIdentity(g); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		plan.Grants[key] = g
 	}
 	if err := c.peers.setClientRegistry(plan.Grants); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The leader gets no relation-changed for its own application bag, so it applies the new trust itself
-	// rather than waiting for its next hook.
-	if want := trustDigest(c.clientTrustBundle()); c.peers.Self[keyClientTrust] != want {
-		if err := c.ensureMember(); err != nil {
-			return nil, err
-		}
-		if err := c.peers.setUnit(map[string]string{keyClientTrust: want}); err != nil {
-			return nil, err
+	if !mended {
+		// Only a look found every grant whole: a hook that changed something looks again next time.
+		if err := setState(authVerifiedState, strconv.FormatUint(authRev, 10)); err != nil {
+			return nil, nil, err
 		}
 	}
-	if err := c.answerClientRequirers(byRelation, plan.Grants, members); err != nil {
-		return nil, err
-	}
-	return plan.Problems, nil
+	return plan.Problems, &clientAnswers{byRelation: byRelation, grants: plan.Grants}, nil
 }
 
-// grantUser makes etcd match one grant: the user (no password: it authenticates by its certificate's CN)
-// and its role with exactly the grant's permissions.
+// authVerifiedState is etcd's auth revision at which the leader last found every grant whole.
+const authVerifiedState = "auth-verified-revision"
+
+// clientAnswers are the etcd_client requests the leader serves, to be answered once every member trusts them.
+type clientAnswers struct {
+	byRelation map[string][]etcdclient.Request
+	grants     clientRegistry
+}
+
+// grantInPlace reports whether etcd holds g as it should be: the user holds exactly its own role, and the
+// role exactly g's permissions.
+func (c *unitContext) grantInPlace(ctx context.Context, cli *cluster.Client, g clientGrant) (bool, error) {
+	roles, err := cli.UserRoles(ctx, g.User)
+	if errors.Is(err, cluster.ErrUserNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if len(roles) != 1 || roles[0] != g.User {
+		return false, nil
+	}
+	return cli.RoleMatches(ctx, g.User, g.Permissions())
+}
+
+// grantUser makes etcd match one grant: the user (no password: it authenticates by its certificate's CN),
+// its role with exactly the grant's permissions, and no other role. Each call only adds what is missing
+// before it takes anything away, so a grant interrupted half way leaves the client at least what it had.
 func (c *unitContext) grantUser(ctx context.Context, cli *cluster.Client, g clientGrant) error {
 	if err := cli.EnsureUser(ctx, g.User, ""); err != nil {
 		return err
 	}
-	if err := cli.EnsureRole(ctx, g.User, g.permissions()); err != nil {
+	if err := cli.EnsureRole(ctx, g.User, g.Permissions()); err != nil {
 		return err
 	}
-	return cli.GrantRole(ctx, g.User, g.User)
+	if err := cli.GrantRole(ctx, g.User, g.User); err != nil {
+		return err
+	}
+	roles, err := cli.UserRoles(ctx, g.User)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		if r != g.User {
+			goops.LogWarningf("revoking role %s from etcd user %s: a client holds its own role only", r, g.User)
+			if err := cli.RevokeRole(ctx, g.User, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // ensureIssuedIdentity gives a db or proxy relation a client certificate of its own, renewed like the
@@ -226,7 +280,11 @@ func (c *unitContext) revokeClient(ctx context.Context, cli *cluster.Client, g c
 
 // answerClientRequirers publishes endpoints, the user and the CA to each etcd_client relation, but only for
 // requests whose certificate every member already trusts: "ready" then means a request will succeed.
-func (c *unitContext) answerClientRequirers(byRelation map[string][]etcdclient.Request, grants clientRegistry, members []cluster.Member) error {
+func (c *unitContext) answerClientRequirers(a *clientAnswers, members []cluster.Member) error {
+	if a == nil || len(a.byRelation) == 0 {
+		return nil
+	}
+	byRelation, grants := a.byRelation, a.grants
 	live, err := c.trustLiveEverywhere(grants)
 	if err != nil {
 		return err

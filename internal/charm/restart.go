@@ -3,55 +3,108 @@ package charm
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gruyaume/goops"
-	"go.etcd.io/etcd/client/v3/concurrency"
+
+	"github.com/etcd-charm/etcd/internal/charm/plan"
+	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
-// restartLockKey serialises rolling restarts across units. The lock lives in etcd itself: every member
-// holding a pending restart queues on it, so exactly one member restarts at a time without a round of
-// relation events per step, and a unit that dies holding it releases it when its lease expires.
+// The restart turn serialises rolling restarts across units. It lives in etcd itself, on the holder's lease,
+// so a unit that dies holding it gives it back when the lease expires. A member that finds it taken does not
+// queue: it says so in its status and ends its hook, and the holder's next word in the peer relation (what it
+// now runs with) wakes it to try again with the newest bags. So a member always restarts onto the newest
+// configuration and trust at its turn, and a burst of changes costs one more round, not one round each.
 const (
-	restartLockKey     = "/etcd-charm/locks/restart"
-	restartLockTimeout = 5 * time.Minute
-	restartLeaseTTL    = 30
+	restartTurnKey  = "/etcd-charm/turns/restart"
+	restartLeaseTTL = 30
+	// restartTimeout bounds one member's restart: leadership hand-off, the restart, and the wait until the
+	// cluster is healthy again.
+	restartTimeout = 3 * time.Minute
 )
 
-// rollingRestart restarts this member with its new configuration when it is its turn: leadership moved away
-// first if it leads, and healthy again before the next member may go.
-func (c *unitContext) rollingRestart() error {
-	ctx, cancel := context.WithTimeout(context.Background(), restartLockTimeout)
+// restartInTurn restarts this member onto what it is to run with, when it is its turn and every other voter
+// is healthy: leadership moved away first if it leads, and the cluster healthy again before the turn passes.
+// When the restart moves to another etcd version, the raft leader goes last.
+func (c *unitContext) restartInTurn(reason string, versionChange bool) error {
+	ctx, cancel := context.WithTimeout(c.ctx, restartTimeout)
 	defer cancel()
-	cli, err := c.dialVoters(ctx)
+	cli, err := c.votersClient()
 	if err != nil {
 		return err
 	}
-	defer cli.Close()
-	session, err := concurrency.NewSession(cli.Raw(), concurrency.WithTTL(restartLeaseTTL), concurrency.WithContext(ctx))
+	members, err := cli.Members(ctx)
 	if err != nil {
-		return waiting("cannot take the restart lock: %v", err)
+		return heldBack("restart due (%s); cannot list members: %v", reason, plan.ShortErr(err))
 	}
-	defer session.Close()
-	mutex := concurrency.NewMutex(session, restartLockKey)
-	_ = goops.SetUnitStatus(goops.StatusMaintenance, "waiting for its turn to restart with the new configuration")
-	if err := mutex.Lock(ctx); err != nil {
-		return waiting("another member is restarting; will restart afterwards")
+	me, ok := findByPeerURL(members, c.peerURL())
+	if !ok {
+		return heldBack("restart due (%s), but this unit is not a member of the cluster", reason)
+	}
+	if versionChange {
+		if leader, err := cli.Leader(ctx); err == nil && leader.ID == me.ID {
+			if behind := c.membersBehind(ctx, cli, members, me.ID); len(behind) > 0 {
+				return heldBack("raft leader upgrades last; waiting for %s", strings.Join(behind, ", "))
+			}
+		}
+	}
+	turn, err := c.takeRestartTurn(ctx, cli, members, reason)
+	if err != nil || turn == nil {
+		return err
 	}
 	defer func() {
-		unlockCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_ = mutex.Unlock(unlockCtx)
+		if err := turn.Release(releaseCtx); err != nil {
+			goops.LogWarningf("giving the restart turn back (its lease expires in %d s anyway): %v", restartLeaseTTL, err)
+		}
 	}()
-	_ = goops.SetUnitStatus(goops.StatusMaintenance, "restarting with the new configuration")
+	report := cli.HealthOf(ctx, members, memberEndpoints(members))
+	if ok, why := plan.ReadyToRestart(report, me.ID); !ok {
+		return heldBack("restart due (%s), held back: %s", reason, why)
+	}
+	goops.LogInfof("restarting %s: %s", c.memberName(), reason)
+	_ = goops.SetUnitStatus(goops.StatusMaintenance, "restarting: "+reason)
 	if err := c.handOffLeadership(ctx, cli); err != nil {
 		return err
 	}
-	if err := systemctl("restart", serviceName); err != nil {
+	if err := c.systemctl("restart", serviceName); err != nil {
 		return err
 	}
 	if err := c.waitServing(startTimeout); err != nil {
 		return fmt.Errorf("after restart: %w", err)
 	}
 	return c.waitClusterHealthy(ctx, cli)
+}
+
+// takeRestartTurn takes the restart turn, breaking a stale holding first. It returns nil and a waiting error
+// when a live member holds it.
+func (c *unitContext) takeRestartTurn(ctx context.Context, cli *cluster.Client, members []cluster.Member, reason string) (*cluster.Turn, error) {
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		names = append(names, m.Name)
+	}
+	for range 3 { // a broken holding may be retaken by someone else at once: then that one holds it
+		turn, holder, err := cli.TakeTurn(ctx, restartTurnKey, c.memberName(), restartLeaseTTL)
+		if err != nil {
+			return nil, heldBack("restart due (%s); cannot take the restart turn: %v", reason, plan.ShortErr(err))
+		}
+		if turn != nil {
+			return turn, nil
+		}
+		if holder.ModRevision == 0 {
+			continue // given back between the check and the read
+		}
+		verdict, why := plan.DecideTurn(plan.TurnFacts{Self: c.memberName(), Holder: holder.Name, Lease: holder.Lease, Members: names})
+		if verdict == plan.TurnWait {
+			return nil, heldBack("restart due (%s); waiting for its turn: %s", reason, why)
+		}
+		goops.LogWarningf("breaking the restart turn: %s", why)
+		if err := cli.BreakTurn(ctx, restartTurnKey, holder); err != nil {
+			return nil, heldBack("restart due (%s); %s, and breaking it failed: %v", reason, why, plan.ShortErr(err))
+		}
+	}
+	return nil, heldBack("restart due (%s); the restart turn keeps changing hands", reason)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
@@ -95,7 +96,7 @@ func (c *unitContext) restoreAction() error {
 	if err != nil {
 		return fmt.Errorf("%w; supply a snapshot taken with the snapshot action (nothing was changed)", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), restoreTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, restoreTimeout)
 	defer cancel()
 	current := c.currentRevision(ctx)
 	token, err := randomToken(16)
@@ -118,7 +119,7 @@ func (c *unitContext) restoreAction() error {
 	// From here on the old cluster is taken apart: its other members are removed (so they stop serving old
 	// data at once), this member is stopped and its data replaced.
 	c.removeOtherMembers(ctx)
-	if err := systemctl("stop", serviceName); err != nil {
+	if err := c.systemctl("stop", serviceName); err != nil {
 		return err
 	}
 	results := map[string]string{}
@@ -214,7 +215,7 @@ func (c *unitContext) removeOtherMembers(ctx context.Context) {
 			continue
 		}
 		if err := cli.Remove(rctx, m.ID); err != nil {
-			goops.LogWarningf("removing old member %s: %v", memberLabel(m), err)
+			goops.LogWarningf("removing old member %s: %v", plan.MemberLabel(m), err)
 		}
 	}
 }
@@ -372,7 +373,7 @@ func (c *unitContext) removedFromCluster() bool {
 	if err != nil || c.dataDirEmpty() || len(endpoints) == 0 {
 		return false
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
 	cli, err := c.dial(ctx, endpoints)
 	if err != nil {

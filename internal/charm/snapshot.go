@@ -51,7 +51,7 @@ func (c *unitContext) snapshotAction() error {
 	if p.Target == "" {
 		return fmt.Errorf("target is empty; give a directory on the unit, e.g. /home/ubuntu/etcd-snapshots")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), snapshotTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, snapshotTimeout)
 	defer cancel()
 	s, err := c.takeSnapshot(ctx, c.hostPath(p.Target))
 	if err != nil {

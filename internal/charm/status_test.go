@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gruyaume/goops"
-
 	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
@@ -38,50 +36,6 @@ func threeMembers() []cluster.Member {
 	return []cluster.Member{member(1, "a", false), member(2, "b", false), member(3, "c", false)}
 }
 
-func TestGivenHealthyClusterWhenTheRaftLeaderReportsThenItSaysSo(t *testing.T) {
-	r := report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true})
-	st, msg := unitStatus("https://a:2380", r)
-	if st != goops.StatusActive || msg != "Healthy with 3 known peers, raft leader" {
-		t.Fatalf("got %s %q", st, msg)
-	}
-	st, msg = unitStatus("https://b:2380", r)
-	if st != goops.StatusActive || msg != "Healthy with 3 known peers" {
-		t.Fatalf("follower got %s %q", st, msg)
-	}
-}
-
-func TestGivenALearnerWhenItReportsThenItIsCatchingUp(t *testing.T) {
-	ms := append(threeMembers(), member(4, "d", true))
-	st, msg := unitStatus("https://d:2380", report(1, ms, map[uint64]bool{1: true, 2: true, 3: true, 4: true}))
-	if st != goops.StatusMaintenance || !strings.Contains(msg, "learner") {
-		t.Fatalf("got %s %q", st, msg)
-	}
-}
-
-func TestGivenMajorityLostWhenReportedThenBlockedOnEveryUnit(t *testing.T) {
-	r := report(0, threeMembers(), map[uint64]bool{1: true})
-	st, msg := unitStatus("https://a:2380", r)
-	if st != goops.StatusBlocked || !strings.Contains(msg, "lost quorum: 1 of 3") {
-		t.Fatalf("got %s %q", st, msg)
-	}
-	st, msg = appStatus(r)
-	if st != goops.StatusBlocked || !strings.Contains(msg, "quorum lost") {
-		t.Fatalf("app got %s %q", st, msg)
-	}
-}
-
-func TestGivenOneMemberDownWhenSummarisedThenDegradedButWriting(t *testing.T) {
-	r := report(2, threeMembers(), map[uint64]bool{1: true, 2: true})
-	st, msg := appStatus(r)
-	if st != goops.StatusActive || msg != "3 members, raft leader b, degraded: 2 of 3 voters healthy" {
-		t.Fatalf("got %s %q", st, msg)
-	}
-	st, msg = unitStatus("https://c:2380", r)
-	if st != goops.StatusWaiting || !strings.Contains(msg, "connection refused") {
-		t.Fatalf("down member got %s %q", st, msg)
-	}
-}
-
 func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t *testing.T) {
 	out, results := healthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true}))
 	if !strings.HasSuffix(out, "cluster is healthy\n") || strings.Count(out, "is healthy: got healthy result from") != 3 {
@@ -93,47 +47,5 @@ func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t
 	out, results = healthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true}))
 	if !strings.HasSuffix(out, "cluster is degraded\n") || results["members.c"] != "unhealthy" {
 		t.Fatalf("degraded output:\n%s %v", out, results)
-	}
-}
-
-func TestGivenMembersWhenRemovalIsConsideredThenQuorumIsNeverGivenUp(t *testing.T) {
-	ms := threeMembers()
-	// A dead member of three with two healthy: removing it leaves 2 of 2.
-	if !safeToRemove(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[2]) {
-		t.Fatal("removing the dead member should be safe")
-	}
-	// A healthy member when another is already dead: 1 of 2 healthy, no quorum.
-	if safeToRemove(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[0]) {
-		t.Fatal("removing a healthy member while another is down must be refused")
-	}
-	// The last member is never removed.
-	one := ms[:1]
-	if safeToRemove(report(1, one, map[uint64]bool{1: true}), one[0]) {
-		t.Fatal("removing the last member must be refused")
-	}
-}
-
-func TestGivenAMemberNameWhenShownThenTheUnitNameIsRecovered(t *testing.T) {
-	for name, unit := range map[string]string{"etcd-0": "etcd/0", "my-etcd-12": "my-etcd/12"} {
-		if got := unitOfMember(cluster.Member{Name: name}); got != unit {
-			t.Errorf("%s: got %s, want %s", name, got, unit)
-		}
-	}
-}
-
-func TestGivenALeavingVoterWhenTheOthersKeepQuorumThenItStopsBeforeItsRemoval(t *testing.T) {
-	ms := threeMembers()
-	// Three healthy voters: the other two commit the removal alone, so the leaver stops first.
-	if !stopBeforeRemoval(report(1, ms, map[uint64]bool{1: true, 2: true, 3: true}), ms[2]) {
-		t.Fatal("a voter of a healthy 3-member cluster should stop before its removal")
-	}
-	// Two voters: the leaver's vote is needed to commit its own removal.
-	two := ms[:2]
-	if stopBeforeRemoval(report(1, two, map[uint64]bool{1: true, 2: true}), two[1]) {
-		t.Fatal("a voter of a 2-member cluster must stay up until its removal commits")
-	}
-	// Three voters, one already down: stopping the leaver too would leave 1 of 3.
-	if stopBeforeRemoval(report(1, ms, map[uint64]bool{1: true, 2: true}), ms[1]) {
-		t.Fatal("stopping with another member down would cost quorum")
 	}
 }

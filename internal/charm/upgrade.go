@@ -12,17 +12,14 @@ import (
 	"github.com/gruyaume/goops"
 	"go.etcd.io/etcd/api/v3/version"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 )
 
-// What this unit has installed, and whether the running member still has to restart onto it. The binary the
-// service runs is a copy, so a refresh changes nothing until the member restarts, which happens here, one
-// member at a time.
-const (
-	installedVersionState = "etcd-version"
-	upgradeRestartState   = "etcd-upgrade-restart"
-	leaderLastTimeout     = 5 * time.Minute
-)
+// installedVersionState is the etcd version this unit installed. The binary the service runs is a copy, so a
+// refresh changes nothing until the member restarts onto it; that restart is due because the start record
+// names the old version (plan.RestartReason), and it happens in turn, the raft leader last.
+const installedVersionState = "etcd-version"
 
 // checkUpgrade applies etcd's rules: patch releases either way, one minor version up at a time, no minor
 // downgrade (that needs etcd's downgrade procedure, not a binary swap), never another major version.
@@ -56,7 +53,7 @@ func (c *unitContext) installWorkload() error {
 	_, statErr := os.Stat(c.paths.Binary)
 	fresh := statErr != nil || c.hook == "install"
 	if !fresh && installed == "" {
-		installed = binaryVersion(c.paths.Binary) // installed before versions were recorded
+		installed = binaryVersion(c.ctx, c.paths.Binary) // installed before versions were recorded
 	}
 	if fresh || installed == version.Version {
 		if err := c.installBinary(fresh); err != nil {
@@ -71,9 +68,6 @@ func (c *unitContext) installWorkload() error {
 	if err := c.installBinary(true); err != nil {
 		return err
 	}
-	if err := setState(upgradeRestartState, version.Version); err != nil {
-		return fmt.Errorf("recording the pending etcd upgrade: %w", err)
-	}
 	return setState(installedVersionState, version.Version)
 }
 
@@ -86,66 +80,7 @@ func (c *unitContext) recordInstalled(fresh bool) error {
 	return setState(installedVersionState, version.Version)
 }
 
-// upgradePending: the binary on disk is newer than what the running member was started from.
-func upgradePending() bool {
-	v := getState(upgradeRestartState) // missing means none pending
-	return v != ""
-}
-
-// upgradeMember restarts this member onto the installed etcd under the rolling-restart lock. The raft leader
-// goes last: it waits until every other member runs the new version, so leadership moves once, to an
-// upgraded member.
-func (c *unitContext) upgradeMember() error {
-	if serviceActive() {
-		ctx, cancel := context.WithTimeout(context.Background(), leaderLastTimeout)
-		defer cancel()
-		cli, err := c.dialVoters(ctx)
-		if err != nil {
-			return err
-		}
-		st, err := cli.EndpointStatus(ctx, c.clientURL())
-		if err == nil && st.Version == version.Version {
-			cli.Close()
-			return deleteState(upgradeRestartState) // started onto the new binary already
-		}
-		err = c.waitLeaderLast(ctx, cli)
-		cli.Close()
-		if err != nil {
-			return err
-		}
-		_ = goops.SetUnitStatus(goops.StatusMaintenance, "upgrading etcd to "+version.Version)
-		if err := c.rollingRestart(); err != nil {
-			return err
-		}
-	}
-	return deleteState(upgradeRestartState)
-}
-
-// waitLeaderLast holds the raft leader back until the other members run this version.
-func (c *unitContext) waitLeaderLast(ctx context.Context, cli *cluster.Client) error {
-	for {
-		members, err := cli.Members(ctx)
-		if err != nil {
-			return waiting("cannot list members before upgrading: %v", err)
-		}
-		me, ok := findByPeerURL(members, c.peerURL())
-		leader, lerr := cli.Leader(ctx)
-		if !ok || lerr != nil || leader.ID != me.ID {
-			return nil
-		}
-		behind := c.membersBehind(ctx, cli, members, me.ID)
-		if len(behind) == 0 {
-			return nil
-		}
-		_ = goops.SetUnitStatus(goops.StatusMaintenance, "raft leader upgrades last; waiting for "+strings.Join(behind, ", "))
-		select {
-		case <-ctx.Done():
-			return waiting("raft leader upgrades last; still waiting for %s", strings.Join(behind, ", "))
-		case <-time.After(2 * time.Second):
-		}
-	}
-}
-
+// membersBehind names the members, other than self, that do not run this charm's etcd version yet.
 func (c *unitContext) membersBehind(ctx context.Context, cli *cluster.Client, members []cluster.Member, self uint64) []string {
 	var behind []string
 	for _, m := range members {
@@ -154,7 +89,7 @@ func (c *unitContext) membersBehind(ctx context.Context, cli *cluster.Client, me
 		}
 		st, err := cli.EndpointStatus(ctx, m.ClientURLs[0])
 		if err != nil || st.Version != version.Version {
-			behind = append(behind, unitOfMember(m))
+			behind = append(behind, plan.UnitOfMember(m))
 		}
 	}
 	return behind
@@ -162,8 +97,8 @@ func (c *unitContext) membersBehind(ctx context.Context, cli *cluster.Client, me
 
 // binaryVersion asks an installed etcd binary for its version ("" when it cannot tell, which checkUpgrade
 // then refuses rather than guess).
-func binaryVersion(path string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func binaryVersion(ctx context.Context, path string) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "--version").Output()
 	if err != nil {

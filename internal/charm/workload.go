@@ -13,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
@@ -85,40 +88,63 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 	}
 }
 
-// writeWorkloadFiles renders etcd's config and unit file; it reports whether the config changed, which for
-// a running member means a restart is due.
-func (c *unitContext) writeWorkloadFiles(b bootstrapState) (bool, error) {
-	// etcd reads the client trust bundle only when it starts, so a changed bundle counts as a changed config.
-	trustChanged, err := etcd.WriteFile(c.paths.ClientTrust, c.clientTrustBundle(), etcd.ModeCert)
-	if err != nil {
-		return false, err
+// writeWorkloadFiles renders etcd's config, client trust bundle and unit file, and returns what etcd is to
+// run with. Writing them decides nothing: etcd reads them at its next start, and whether that start is due
+// is decided by comparing what it started with (its start record) against what is returned here.
+func (c *unitContext) writeWorkloadFiles(b bootstrapState) (plan.Started, error) {
+	trust := c.clientTrustBundle()
+	if _, err := etcd.WriteFile(c.paths.ClientTrust, trust, etcd.ModeCert); err != nil {
+		return plan.Started{}, err
 	}
 	cfg := c.etcdConfig(b)
 	if err := cfg.Validate(); err != nil {
-		return false, fmt.Errorf("etcd configuration: %w", err)
+		return plan.Started{}, fmt.Errorf("etcd configuration: %w", err)
 	}
 	rendered, err := cfg.Render()
 	if err != nil {
-		return false, fmt.Errorf("rendering etcd configuration: %w", err)
+		return plan.Started{}, fmt.Errorf("rendering etcd configuration: %w", err)
 	}
-	changed, err := etcd.WriteFile(c.paths.ConfigFile, rendered, etcd.ModeConfig)
-	if err != nil {
-		return false, err
+	if _, err := etcd.WriteFile(c.paths.ConfigFile, rendered, etcd.ModeConfig); err != nil {
+		return plan.Started{}, err
 	}
 	unit, err := c.serviceUnit()
 	if err != nil {
-		return false, fmt.Errorf("rendering the etcd service unit: %w", err)
+		return plan.Started{}, fmt.Errorf("rendering the etcd service unit: %w", err)
 	}
+	// systemd reads the unit file only on daemon-reload; nothing in it needs etcd restarted (TimeoutStopSec
+	// applies to the next stop). A reload that a killed hook missed is made up by ensureMember, which asks
+	// systemd whether its copy is stale.
 	unitChanged, err := etcd.WriteFile(c.paths.UnitFile, unit, etcd.ModeUnit)
 	if err != nil {
-		return false, err
+		return plan.Started{}, err
 	}
 	if unitChanged {
-		if err := systemctl("daemon-reload"); err != nil {
-			return false, err
+		if err := c.systemctl("daemon-reload"); err != nil {
+			return plan.Started{}, err
 		}
 	}
-	return changed || unitChanged || trustChanged, nil
+	return plan.Started{Config: etcd.Digest(rendered), Trust: etcd.Digest(trust), Version: version.Version}, nil
+}
+
+// serviceState asks systemd, in one call, whether etcd runs and whether systemd's copy of the unit is older
+// than the file.
+func (c *unitContext) serviceState() (active, needsReload bool) {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "systemctl", "show", "-p", "ActiveState", "-p", "NeedDaemonReload", serviceName).Output()
+	if err != nil {
+		return false, false
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
+		switch k {
+		case "ActiveState":
+			active = v == "active"
+		case "NeedDaemonReload":
+			needsReload = v == "yes"
+		}
+	}
+	return active, needsReload
 }
 
 func (c *unitContext) serviceUnit() ([]byte, error) {
@@ -127,14 +153,19 @@ func (c *unitContext) serviceUnit() ([]byte, error) {
 }
 
 // installBinary puts the charm's own binary on the machine as etcd (and etcdctl through a wrapper that
-// carries the admin credentials), unless the same build is already there. The service runs this copy, so
-// an upgrade-charm never swaps the binary under a running member.
+// carries the admin credentials), unless this very build is already there. The service runs this copy, so
+// a refresh never swaps the binary under a running member: the member picks the new copy up when it next
+// restarts, which a refresh makes due (the start record names what started it).
 func (c *unitContext) installBinary(force bool) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding the charm binary: %w", err)
 	}
-	if !force {
+	build, err := fileIdentity(self)
+	if err != nil {
+		return fmt.Errorf("reading the charm binary: %w", err)
+	}
+	if !force && getState(installedBinaryState) == build {
 		if _, err := os.Stat(c.paths.Binary); err == nil {
 			return c.installEtcdctl()
 		}
@@ -142,7 +173,22 @@ func (c *unitContext) installBinary(force bool) error {
 	if err := copyFile(self, c.paths.Binary, etcd.ModeExecutable); err != nil {
 		return fmt.Errorf("installing etcd: %w", err)
 	}
+	if err := setState(installedBinaryState, build); err != nil {
+		return err
+	}
 	return c.installEtcdctl()
+}
+
+// installedBinaryState names the charm build last copied into place, by fileIdentity: Juju replaces the
+// charm's files on a refresh, so a different size or modification time means another build.
+const installedBinaryState = "installed-binary"
+
+func fileIdentity(path string) (string, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d-%d", info.Size(), info.ModTime().UnixNano()), nil
 }
 
 func (c *unitContext) installEtcdctl() error {
@@ -194,8 +240,9 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-func systemctl(args ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// systemctl runs one systemctl command, bounded so that a hung service manager cannot hang the hook.
+func (c *unitContext) systemctl(args ...string) error {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Minute)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, "systemctl", args...).CombinedOutput()
 	if err != nil {
@@ -204,8 +251,11 @@ func systemctl(args ...string) error {
 	return nil
 }
 
-func serviceActive() bool {
-	return exec.Command("systemctl", "is-active", "--quiet", serviceName).Run() == nil
+// serviceActive reports whether systemd runs etcd now.
+func (c *unitContext) serviceActive() bool {
+	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, "systemctl", "is-active", "--quiet", serviceName).Run() == nil
 }
 
 // dataDirEmpty reports whether etcd has never written to the data dir.

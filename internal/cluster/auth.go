@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -129,8 +130,10 @@ func (c *Client) addRole(ctx context.Context, name string) error {
 
 // EnsureRole creates role name if missing and makes its permissions exactly
 // perms: missing ones are granted, ones with another type are granted again,
-// and any others are revoked. Permissions on the same range are merged
-// (read plus write is readwrite).
+// and any others are revoked. Grants come before revocations, so a call that
+// fails half way leaves the role with at least what it is to have, never
+// empty. Permissions on the same range are merged (read plus write is
+// readwrite).
 func (c *Client) EnsureRole(ctx context.Context, name string, perms []Permission) error {
 	op := "ensure etcd role " + name
 	if name == RootRole {
@@ -145,15 +148,6 @@ func (c *Client) EnsureRole(ctx context.Context, name string, perms []Permission
 	}
 	want := mergePermissions(perms)
 	current := mergePermissions(have)
-	for r := range current {
-		if _, ok := want[r]; ok {
-			continue
-		}
-		if _, err := c.cli.RoleRevokePermission(ctx, name, r.key, r.end); err != nil &&
-			!isEtcd(err, rpctypes.ErrPermissionNotGranted) {
-			return wrap(fmt.Sprintf("%s: revoke [%q, %q)", op, r.key, r.end), err)
-		}
-	}
 	for _, r := range slices.SortedFunc(maps.Keys(want), compareRanges) {
 		t := want[r]
 		if ht, ok := current[r]; ok && ht == t {
@@ -163,7 +157,39 @@ func (c *Client) EnsureRole(ctx context.Context, name string, perms []Permission
 			return wrap(fmt.Sprintf("%s: grant %s on [%q, %q)", op, t, r.key, r.end), err)
 		}
 	}
+	for _, r := range slices.SortedFunc(maps.Keys(current), compareRanges) {
+		if _, ok := want[r]; ok {
+			continue
+		}
+		if _, err := c.cli.RoleRevokePermission(ctx, name, r.key, r.end); err != nil &&
+			!isEtcd(err, rpctypes.ErrPermissionNotGranted) {
+			return wrap(fmt.Sprintf("%s: revoke [%q, %q)", op, r.key, r.end), err)
+		}
+	}
 	return nil
+}
+
+// RoleMatches reports whether role name grants exactly perms (after merging), without changing anything. A
+// missing role matches nothing.
+func (c *Client) RoleMatches(ctx context.Context, name string, perms []Permission) (bool, error) {
+	have, err := c.RolePermissions(ctx, name)
+	if errors.Is(err, ErrRoleNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return maps.Equal(mergePermissions(have), mergePermissions(perms)), nil
+}
+
+// AuthRevision is etcd's count of auth changes: any user, role or permission change raises it, so an unchanged
+// revision means nothing in RBAC changed since it was read.
+func (c *Client) AuthRevision(ctx context.Context) (uint64, error) {
+	resp, err := c.cli.AuthStatus(ctx)
+	if err != nil {
+		return 0, wrap("read etcd auth status", err)
+	}
+	return resp.AuthRevision, nil
 }
 
 // RolePermissions returns the permissions role name grants.

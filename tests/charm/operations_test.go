@@ -23,7 +23,11 @@ import (
 
 func deploy3(t *testing.T) *client.Model {
 	t.Helper()
-	m := newModel(t)
+	return deploy3With(t, newModel(t))
+}
+
+func deploy3With(t *testing.T, m *client.Model) *client.Model {
+	t.Helper()
 	if _, err := m.Deploy(context.Background(), artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 3}); err != nil {
 		t.Fatal(err)
 	}

@@ -68,13 +68,20 @@ func buildCharm(ctx context.Context, root, dir, pkg, charmcraft, name string) (b
 // newModel bootstraps a local model that is destroyed when the test ends.
 func newModel(t *testing.T) *client.Model {
 	t.Helper()
+	return newModelWith(t, 20*time.Second)
+}
+
+// newModelWith bootstraps a model whose units run update-status every updateStatus: a long interval shows
+// what the charm does without the periodic hook's help.
+func newModelWith(t *testing.T, updateStatus time.Duration) *client.Model {
+	t.Helper()
 	build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	m, err := client.Bootstrap(ctx, client.Options{
 		Dir:                  filepath.Join(t.TempDir(), "model"),
 		Binary:               artefacts.localjuju,
-		UpdateStatusInterval: 20 * time.Second,
+		UpdateStatusInterval: updateStatus,
 		LeaseDuration:        3 * time.Second,
 	})
 	if err != nil {

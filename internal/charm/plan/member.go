@@ -1,0 +1,119 @@
+package plan
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Started is what an etcd process started with, or is to start with: digests of its config file and client
+// trust bundle, and its etcd version.
+type Started struct {
+	Config, Trust, Version string
+}
+
+// MemberFacts are what one hook observed about this unit's member.
+type MemberFacts struct {
+	// Bootstrapped: this unit has a bootstrap record (it started a member before, in this cluster).
+	Bootstrapped bool
+	// Seed: this unit is named to start the cluster, and no cluster exists yet.
+	Seed bool
+	// ServiceActive: systemd runs etcd now.
+	ServiceActive bool
+	// Removed: the running cluster no longer lists this member (observed only while the service is down).
+	Removed bool
+	// Running is what the running etcd started with; RunningKnown is false when it left no record (it was
+	// started by an older charm).
+	Running      Started
+	RunningKnown bool
+	// Desired is what etcd is to run with: the files the charm renders now and the version it installed.
+	Desired Started
+	// Learner: this unit's member has joined but does not vote yet.
+	Learner bool
+}
+
+// MemberStep is the one thing this hook does about the member.
+type MemberStep int
+
+const (
+	// StepBootstrap starts the cluster as its only member.
+	StepBootstrap MemberStep = iota + 1
+	// StepJoin adds the member as a learner through a running member and starts it.
+	StepJoin
+	// StepWaitRemoved waits: the cluster removed this member (a restore or rebuild); starting it would only
+	// see it exit, and the leader's next step (a new epoch) brings it back.
+	StepWaitRemoved
+	// StepStart starts the stopped service with the files as they are.
+	StepStart
+	// StepRestart restarts the running member, in its turn, onto what it is to run with.
+	StepRestart
+	// StepPromote makes the learner a voter.
+	StepPromote
+	// StepNone: the member runs as it should.
+	StepNone
+)
+
+func (s MemberStep) String() string {
+	return [...]string{"", "bootstrap", "join", "wait-removed", "start", "restart", "promote", "none"}[s]
+}
+
+// MemberPlan is NextMemberStep's answer: the step and, for a restart, why.
+type MemberPlan struct {
+	Step   MemberStep
+	Reason string
+}
+
+// NextMemberStep decides the member's next step from what was observed. A restart is decided by comparing
+// what etcd started with against what it is to run with, never by whether a file changed in this hook: a
+// restart that was refused, failed or killed is found again by every later hook until etcd runs what it
+// should.
+func NextMemberStep(f MemberFacts) MemberPlan {
+	switch {
+	case !f.Bootstrapped && f.Seed:
+		return MemberPlan{Step: StepBootstrap}
+	case !f.Bootstrapped:
+		return MemberPlan{Step: StepJoin}
+	case !f.ServiceActive && f.Removed:
+		return MemberPlan{Step: StepWaitRemoved}
+	case !f.ServiceActive:
+		return MemberPlan{Step: StepStart}
+	}
+	if why := RestartReason(f.Running, f.RunningKnown, f.Desired); why != "" {
+		return MemberPlan{Step: StepRestart, Reason: why}
+	}
+	if f.Learner {
+		return MemberPlan{Step: StepPromote}
+	}
+	return MemberPlan{Step: StepNone}
+}
+
+// RestartReason says why a member that started with running must restart to run desired, "" when it need
+// not. Without a record of the start nothing is known, so the member restarts (once: the new start records).
+func RestartReason(running Started, known bool, desired Started) string {
+	if !known {
+		return "started without a record of its configuration"
+	}
+	var why []string
+	if running.Version != desired.Version {
+		why = append(why, fmt.Sprintf("etcd %s to %s", orUnknown(running.Version), desired.Version))
+	}
+	if running.Config != desired.Config {
+		why = append(why, "configuration changed")
+	}
+	if running.Trust != desired.Trust {
+		why = append(why, "client trust changed")
+	}
+	return strings.Join(why, ", ")
+}
+
+// VersionChange reports whether a restart moves the member to another etcd version, which orders the members
+// (the raft leader goes last).
+func VersionChange(running Started, known bool, desired Started) bool {
+	return known && running.Version != desired.Version
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}

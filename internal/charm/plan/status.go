@@ -1,0 +1,106 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
+)
+
+// Status is a Juju workload status name.
+type Status string
+
+// The workload statuses the charm sets.
+const (
+	Active      Status = "active"
+	Blocked     Status = "blocked"
+	Waiting     Status = "waiting"
+	Maintenance Status = "maintenance"
+)
+
+// UnitStatus is one line a person understands at a glance. "Healthy with N known peers" is the classic
+// charm's wording, kept because operators grep for it.
+func UnitStatus(peerURL string, r cluster.HealthReport) (Status, string) {
+	var self *cluster.EndpointHealth
+	for i := range r.Endpoints {
+		if slices.Contains(r.Endpoints[i].Member.PeerURLs, peerURL) {
+			self = &r.Endpoints[i]
+		}
+	}
+	peers := fmt.Sprintf("%d known peer%s", len(r.Members), plural(len(r.Members), "", "s"))
+	switch {
+	case !r.HasQuorum():
+		return Blocked, fmt.Sprintf("cluster has lost quorum: %d of %d voting members healthy",
+			r.HealthyVoters, r.Voters)
+	case self == nil:
+		return Waiting, "member not yet in the health report"
+	case self.Member.IsLearner:
+		return Maintenance, "learner catching up with the raft leader"
+	case len(r.Alarms) > 0:
+		return Blocked, AlarmMessage(r.Alarms)
+	case !self.Healthy:
+		return Waiting, "member unhealthy: " + ShortErr(self.Err)
+	}
+	msg := "Healthy with " + peers
+	if r.Leader != 0 && r.Leader == self.Member.ID {
+		msg += ", raft leader"
+	}
+	return Active, msg
+}
+
+// AlarmMessage names the raised alarms and the way out of them.
+func AlarmMessage(alarms []cluster.Alarm) string {
+	names := make([]string, len(alarms))
+	for i, a := range alarms {
+		names[i] = a.String()
+	}
+	msg := "etcd alarm raised: " + strings.Join(names, ", ")
+	for _, a := range alarms {
+		if a.Type == cluster.AlarmNoSpace {
+			return msg + "; writes refused: run the compact, defrag and alarm-disarm actions, or raise quota_backend_bytes"
+		}
+	}
+	return msg + "; free space (compact, then defrag), then run the alarm-disarm action"
+}
+
+// AppStatus summarises the cluster for `juju status`'s application line.
+func AppStatus(r cluster.HealthReport) (Status, string) {
+	leader := "no raft leader"
+	for _, m := range r.Members {
+		if m.ID == r.Leader {
+			leader = "raft leader " + UnitOfMember(m)
+		}
+	}
+	verdict := "cluster healthy"
+	st := Active
+	switch {
+	case !r.HasQuorum():
+		st, verdict = Blocked, "quorum lost"
+	case len(r.Alarms) > 0:
+		st, verdict = Blocked, AlarmMessage(r.Alarms)
+	case !r.Healthy() || r.HealthyVoters < r.Voters:
+		st, verdict = Active, fmt.Sprintf("degraded: %d of %d voters healthy", r.HealthyVoters, r.Voters)
+	}
+	return st, fmt.Sprintf("%d member%s, %s, %s", len(r.Members), plural(len(r.Members), "", "s"), leader, verdict)
+}
+
+// UnitOfMember names the unit behind a member: member names are unit names with the slash replaced.
+func UnitOfMember(m cluster.Member) string {
+	if i := strings.LastIndex(m.Name, "-"); i > 0 {
+		return m.Name[:i] + "/" + m.Name[i+1:]
+	}
+	return MemberLabel(m)
+}
+
+// ShortErr bounds an error for a status line.
+func ShortErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if len(s) > 120 {
+		s = s[:120] + "..."
+	}
+	return s
+}
