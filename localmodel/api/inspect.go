@@ -20,7 +20,13 @@ type HookRun struct {
 	Action   string            `json:"action,omitempty"`
 	Env      map[string]string `json:"env"`
 	ExitCode int               `json:"exit-code"`
-	Output   string            `json:"output,omitempty"`
+	// Signal names the signal that killed the process ("killed"), empty when it exited.
+	Signal string `json:"signal,omitempty"`
+	Output string `json:"output,omitempty"`
+	// ToolCalls is how many hook tool calls (systemctl included) the run made, so a crash-safety test can
+	// sweep a kill over every one of them; FaultKilled says a hook fault killed the run after that many.
+	ToolCalls   int  `json:"tool-calls"`
+	FaultKilled bool `json:"fault-killed,omitempty"`
 	// Started, Duration (wall time), CPU (user plus system time) and MaxRSSKiB (peak resident memory) of
 	// the process and the hook tools it ran measure what the run cost.
 	Started   time.Time     `json:"started"`

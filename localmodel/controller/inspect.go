@@ -33,7 +33,8 @@ func (c *Controller) history(_ *http.Request, req api.NameRequest) ([]api.HookRu
 	}
 	out := []api.HookRun{}
 	for _, h := range u.History {
-		out = append(out, api.HookRun{Hook: h.Hook, Action: h.Action, Env: h.Env, ExitCode: h.ExitCode, Output: h.Output,
+		out = append(out, api.HookRun{Hook: h.Hook, Action: h.Action, Env: h.Env, ExitCode: h.ExitCode, Signal: h.Signal,
+			Output: h.Output, ToolCalls: h.ToolCalls, FaultKilled: h.FaultKilled,
 			Started: h.Usage.Started, Duration: h.Usage.Wall, MaxRSSKiB: h.Usage.MaxRSSKiB, CPU: h.Usage.CPU})
 	}
 	return out, nil

@@ -45,13 +45,11 @@ func (r *unitRunner) poke() {
 // retire ends the loop once the current run (if any) has finished.
 func (r *unitRunner) retire() { r.once.Do(func() { close(r.done) }) }
 
-// kill SIGKILLs the running hook's process group.
-func (r *unitRunner) kill() {
+// kill SIGKILLs the running hook's process group and reports whether there was one to kill.
+func (r *unitRunner) kill() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.proc != nil {
-		_ = syscall.Kill(-r.proc.Pid, syscall.SIGKILL)
-	}
+	return r.proc != nil && syscall.Kill(-r.proc.Pid, syscall.SIGKILL) == nil
 }
 
 func (r *unitRunner) loop() {
@@ -160,10 +158,13 @@ func (r *unitRunner) execute(run *model.Run) (stdout, stderr string, code int) {
 	r.proc = cmd.Process
 	r.mu.Unlock()
 	// A hook must not outlive the controller: teardown cancels the context and the whole process group goes.
-	stopKiller := context.AfterFunc(r.c.ctx, r.kill)
+	stopKiller := context.AfterFunc(r.c.ctx, func() { r.kill() })
 	defer stopKiller()
 	err := cmd.Wait()
 	run.Usage = usageOf(started, cmd.ProcessState)
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		run.Signal = ws.Signal().String()
+	}
 	r.mu.Lock()
 	r.proc = nil
 	r.mu.Unlock()

@@ -72,6 +72,8 @@ func (c *Controller) routes() *http.ServeMux {
 	handle(mux, "/api/state", c.state)
 	handle(mux, "/api/signal", c.signal)
 	handle(mux, "/api/service", c.service)
+	handle(mux, "/api/hook-fault", c.hookFault)
+	handle(mux, "/api/hook-faults", c.hookFaults)
 	return mux
 }
 
@@ -92,6 +94,7 @@ func (c *Controller) tool(req api.ToolRequest) api.ToolReply {
 		c.log.write(entity, level, "unit."+ctx.Unit.Name+".juju-log", msg)
 	}}
 	stdout, stderr, code := hooktools.Run(env, req.Tool, req.Args, req.Stdin)
+	c.toolAnswered(ctx)
 	return api.ToolReply{Stdout: stdout, Stderr: stderr, Code: code}
 }
 
@@ -113,5 +116,10 @@ func (c *Controller) systemctl(req api.ToolRequest) api.ToolReply {
 		return api.ToolReply{Stderr: "Failed to connect to bus: no supervisor for unit " + unit + "\n", Code: 1}
 	}
 	stdout, stderr, code := sup.Systemctl(req.Args)
+	// systemctl is no Juju hook tool, but it reaches the controller through the same shim and starting or
+	// stopping a service is the crash point that matters most, so it counts as a tool call for faults.
+	c.mu.Lock()
+	c.toolAnswered(ctx)
+	c.mu.Unlock()
 	return api.ToolReply{Stdout: stdout, Stderr: stderr, Code: code}
 }

@@ -32,6 +32,13 @@ type Context struct {
 	actionFailed  bool
 	actionMessage string
 	actionLogs    []string
+
+	// toolCalls counts the tool calls answered so far; a fault aimed at the run kills it when the count
+	// reaches killAt (0: not aimed at), and killed records that it did.
+	toolCalls int
+	killAt    int
+	fault     *HookFault
+	killed    bool
 }
 
 type portOp struct {
@@ -59,6 +66,10 @@ func (m *Model) Context(id string) (*Context, error) {
 	}
 	if ctx.Unit.Life == Dead {
 		return nil, fmt.Errorf("unit %q has been removed", ctx.Unit.Name)
+	}
+	if ctx.killed {
+		// Calls the charm still had in flight are refused, so exactly the counted calls took effect.
+		return nil, fmt.Errorf("hook context %q was killed by fault injection", id)
 	}
 	return ctx, nil
 }

@@ -117,8 +117,14 @@ type HookRecord struct {
 	Action   string
 	Env      map[string]string
 	ExitCode int
-	Output   string
-	Usage    Usage
+	// Signal names the signal that killed the process ("killed"), empty when it exited.
+	Signal string
+	Output string
+	Usage  Usage
+	// ToolCalls is how many hook tool calls (systemctl included) the run made; FaultKilled says a hook
+	// fault killed it after that many.
+	ToolCalls   int
+	FaultKilled bool
 }
 
 // Usage is the cost of one run's process, kept so the charm's per-hook cost can be measured.

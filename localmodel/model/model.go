@@ -55,6 +55,9 @@ type Model struct {
 	relations map[int]*Relation
 	secrets   map[string]*Secret
 	contexts  map[string]*Context
+	// faults are the armed hook faults by unit name, kills what they did (test tooling, not Juju).
+	faults map[string]*HookFault
+	kills  []HookKill
 
 	nextRelationID int
 	nextStorage    map[string]int
@@ -97,6 +100,7 @@ func New(opts Options) *Model {
 		relations:   map[int]*Relation{},
 		secrets:     map[string]*Secret{},
 		contexts:    map[string]*Context{},
+		faults:      map[string]*HookFault{},
 		nextStorage: map[string]int{},
 		nextHost:    1,
 		nextTask:    1,

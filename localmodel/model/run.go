@@ -14,8 +14,10 @@ type Run struct {
 	Context *Context
 	// Env is Juju's hook environment for the event, without PATH and the agent socket (the controller's).
 	Env []string
-	// Usage is what the run's process cost, filled in by whoever ran it.
-	Usage Usage
+	// Usage is what the run's process cost, and Signal the signal that ended it ("killed"; empty when it
+	// exited), both filled in by whoever ran it.
+	Usage  Usage
+	Signal string
 }
 
 // NextRun takes the unit's next event: a queued task first (even in error, as Juju runs actions on a unit in
@@ -38,6 +40,7 @@ func (m *Model) NextRun(unit string) *Run {
 	}
 	u.running = e
 	ctx := m.newContext(u, e)
+	m.aimFault(u, e, ctx)
 	m.beginEffects(u, e)
 	u.AgentStatus = Status{Current: "executing", Message: e.statusMessage(), Since: m.now}
 	if e.Hook == "install" && u.Workload.Current == "waiting" {
@@ -78,7 +81,8 @@ func (m *Model) FinishRun(run *Run, code int, output string) {
 	delete(m.contexts, ctx.ID)
 	u.running = nil
 	u.AgentStatus = Status{Current: "idle", Since: m.now}
-	rec := HookRecord{Hook: e.Hook, ExitCode: code, Output: output, Env: envMap(run.Env), Usage: run.Usage}
+	rec := HookRecord{Hook: e.Hook, ExitCode: code, Signal: run.Signal, Output: output, Env: envMap(run.Env),
+		Usage: run.Usage, ToolCalls: ctx.toolCalls, FaultKilled: ctx.killed}
 	if e.Task != nil {
 		rec.Action = e.Task.Name
 	}
@@ -86,7 +90,7 @@ func (m *Model) FinishRun(run *Run, code int, output string) {
 	if u.Life == Dead {
 		// A forced removal happened while this ran: nothing it did counts.
 		if e.Task != nil {
-			m.finishTask(e.Task, ctx, code)
+			m.finishTask(e.Task, ctx, code, exitReason(run, code))
 		}
 		return
 	}
@@ -95,7 +99,7 @@ func (m *Model) FinishRun(run *Run, code int, output string) {
 		if code == 0 {
 			m.commit(ctx)
 		}
-		m.finishTask(e.Task, ctx, code)
+		m.finishTask(e.Task, ctx, code, exitReason(run, code))
 	case e.Exec != nil:
 		if code == 0 {
 			m.commit(ctx)
@@ -106,12 +110,21 @@ func (m *Model) FinishRun(run *Run, code int, output string) {
 		u.failed = nil
 		m.completeEffects(u, e)
 	default:
+		// A hook killed by a signal is a failed hook like any other: Juju discards its buffered changes too.
 		u.failed = e
 		u.Workload = Status{Current: "error", Message: fmt.Sprintf("hook failed: %q", e.Hook), Since: m.now}
 		m.opts.Log("unit-"+unitTag(u.Name), "ERROR", "juju.worker.uniter.operation",
-			fmt.Sprintf("hook %q (via hook dispatching script: dispatch) failed: exit status %d", e.Hook, code))
+			fmt.Sprintf("hook %q (via hook dispatching script: dispatch) failed: %s", e.Hook, exitReason(run, code)))
 	}
 	m.opts.Wake(u.Name)
+}
+
+// exitReason is how Juju words a run's end: the text of Go's exec.ExitError.
+func exitReason(run *Run, code int) string {
+	if run.Signal != "" {
+		return "signal: " + run.Signal
+	}
+	return fmt.Sprintf("exit status %d", code)
 }
 
 // completeEffects applies what finishing a hook means for the model beyond its own changes.

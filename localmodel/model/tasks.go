@@ -1,9 +1,6 @@
 package model
 
-import (
-	"fmt"
-	"strconv"
-)
+import "fmt"
 
 // EnqueueAction validates params against the action's schema, applying defaults, and queues the task.
 func (m *Model) EnqueueAction(unit, action string, params map[string]any) (*Task, error) {
@@ -54,7 +51,7 @@ func (m *Model) EnqueueExec(unit string, command []string) (chan ExecResult, err
 	return reply, nil
 }
 
-func (m *Model) finishTask(t *Task, ctx *Context, code int) {
+func (m *Model) finishTask(t *Task, ctx *Context, code int, why string) {
 	t.Finished = m.now
 	t.Code = code
 	t.Results = ctx.actionResults
@@ -63,7 +60,7 @@ func (m *Model) finishTask(t *Task, ctx *Context, code int) {
 	case ctx.actionFailed:
 		t.Failed, t.Message = true, ctx.actionMessage
 	case code != 0:
-		t.Failed, t.Message = true, "exit status "+strconv.Itoa(code)
+		t.Failed, t.Message = true, why
 	}
 	close(t.Done)
 }

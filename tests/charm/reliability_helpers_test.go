@@ -71,6 +71,9 @@ type scenario struct {
 	ci    bool // in the short selection plain `go test` runs
 	// network says the fault cuts members off, which needs root and nft; checked before deploying.
 	network bool
+	// autoRetry runs failed hooks again with Juju's back-off, as a real model does: the crash scenarios
+	// kill the charm's own hooks and rely on it.
+	autoRetry bool
 	// inject applies the fault and returns once the fault itself is over (the process restarted, the
 	// network healed, the action finished); recovery is awaited afterwards.
 	inject func(t *testing.T, f *faultRun)
@@ -99,7 +102,7 @@ func runScenario(t *testing.T, sc scenario) {
 	if sc.network {
 		requireNetworkFaults(t)
 	}
-	m := newModel(t)
+	m := newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second, AutoRetry: sc.autoRetry})
 	if _, err := m.Deploy(context.Background(), artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: sc.units}); err != nil {
 		t.Fatal(err)
 	}

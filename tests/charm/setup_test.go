@@ -75,15 +75,17 @@ func newModel(t *testing.T) *client.Model {
 // what the charm does without the periodic hook's help.
 func newModelWith(t *testing.T, updateStatus time.Duration) *client.Model {
 	t.Helper()
+	return newModelOpts(t, client.Options{UpdateStatusInterval: updateStatus})
+}
+
+// newModelOpts bootstraps a model with opts; the directory and binary are the test's own.
+func newModelOpts(t *testing.T, opts client.Options) *client.Model {
+	t.Helper()
 	build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	m, err := client.Bootstrap(ctx, client.Options{
-		Dir:                  filepath.Join(t.TempDir(), "model"),
-		Binary:               artefacts.localjuju,
-		UpdateStatusInterval: updateStatus,
-		LeaseDuration:        3 * time.Second,
-	})
+	opts.Dir, opts.Binary, opts.LeaseDuration = filepath.Join(t.TempDir(), "model"), artefacts.localjuju, 3*time.Second
+	m, err := client.Bootstrap(ctx, opts)
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)
 	}

@@ -39,15 +39,24 @@ func Charm(t testing.TB) *charmdir.Charm {
 }
 
 // New returns an empty model whose units live under a temporary directory.
-func New(t testing.TB) *model.Model {
+func New(t testing.TB) *model.Model { return NewLogged(t, nil) }
+
+// NewLogged is New with the model's debug-log lines ("entity LEVEL module message") appended to *log.
+func NewLogged(t testing.TB, log *[]string) *model.Model {
 	root := t.TempDir()
-	return model.New(model.Options{
+	opts := model.Options{
 		UUID: "5f2a0c3e-1111-4222-8333-444455556666", AddressPrefix: "127.9.9.", LeaseDuration: 0,
 		UnitLayout: func(unit string) model.UnitPaths {
 			d := root + "/" + unit
 			return model.UnitPaths{Dir: d, CharmDir: d + "/charm", Root: d + "/root", WorkloadLog: d + "/workload.log"}
 		},
-	})
+	}
+	if log != nil {
+		opts.Log = func(entity, level, module, msg string) {
+			*log = append(*log, entity+" "+level+" "+module+" "+msg)
+		}
+	}
+	return model.New(opts)
 }
 
 // Drain runs every queued event of every unit, succeeding each, round-robin in unit order, until none is

@@ -1,0 +1,128 @@
+package charm_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/etcd-charm/etcd/localmodel/client"
+)
+
+// The crash scenarios kill the charm's own hooks (SIGKILL, as a machine losing power or an OOM kill would)
+// after a chosen hook tool call, and let Juju's automatic retry run them again. Each run moves the kill
+// points, so five runs sweep different steps of the same operation; the recorder checks that clients lost
+// nothing and the harness that the cluster converged (every unit a healthy voter, no alarm, no member left
+// behind).
+
+// armKills arms, on each unit, one kill of hook after a tool call chosen by run and the unit's position,
+// sweeping the calls the unit's last successful run of that hook made.
+func armKills(t *testing.T, m *client.Model, units []string, hook string, run int) {
+	t.Helper()
+	ctx := context.Background()
+	for i, u := range units {
+		calls, err := m.LastToolCalls(ctx, u, hook)
+		if err != nil || calls < 1 {
+			calls = 8 // never run yet (a new unit): an early point still cuts the hook short
+		}
+		n := 1 + (run*len(units)+i*3)%calls
+		if _, err := m.InjectHookFault(ctx, u, client.HookFaultOptions{Hook: hook, AfterToolCalls: n, Times: 1}); err != nil {
+			t.Fatalf("arming a kill of %s on %s: %v", hook, u, err)
+		}
+		t.Logf("%s: %s killed after hook tool call %d of %d", u, hook, n, calls)
+	}
+}
+
+// requireKills fails the run unless at least want kills happened since before: a fault that never fired
+// proves nothing.
+func requireKills(t *testing.T, m *client.Model, before, want int) {
+	t.Helper()
+	kills, err := m.HookKills(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(kills) - before; got < want {
+		t.Fatalf("%d hook kills happened, want at least %d", got, want)
+	}
+	for _, k := range kills[before:] {
+		t.Logf("killed %s %s%s after %d hook tool calls", k.Unit, k.Hook, k.Action, k.ToolCalls)
+	}
+}
+
+func killsSoFar(t *testing.T, m *client.Model) int {
+	t.Helper()
+	kills, err := m.HookKills(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(kills)
+}
+
+func clearKills(t *testing.T, m *client.Model, units []string) {
+	t.Helper()
+	for _, u := range units {
+		if err := m.ClearHookFault(context.Background(), u); err != nil {
+			t.Errorf("clearing the hook fault of %s: %v", u, err)
+		}
+	}
+}
+
+func TestReliabilityGivenTrafficWhenConfigChangedHooksAreKilledMidRestartThenEveryMemberStillRunsTheNewConfig(t *testing.T) {
+	runScenario(t, scenario{name: "crash-config-change", units: 3, autoRetry: true, inject: func(t *testing.T, f *faultRun) {
+		units := aliveUnits(t, f.m)
+		before := etcdPIDs(t, f.m)
+		kills := killsSoFar(t, f.m)
+		armKills(t, f.m, units, "config-changed", f.run)
+		defer clearKills(t, f.m, units)
+		heartbeat := 110 + 10*f.run
+		if err := f.m.SetConfig(context.Background(), "etcd", map[string]string{
+			"heartbeat_interval": fmt.Sprint(heartbeat), "election_timeout": fmt.Sprint(10 * heartbeat)}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Minute, "every member restarted onto the new config", func() bool {
+			now := etcdPIDs(t, f.m)
+			for _, u := range units {
+				if now[u] == 0 || now[u] == before[u] || !configHas(t, f.m, u, fmt.Sprintf("heartbeat-interval: %d", heartbeat)) {
+					return false
+				}
+			}
+			return true
+		})
+		requireKills(t, f.m, kills, len(units))
+	}})
+}
+
+func TestReliabilityGivenTrafficWhenHooksAreKilledWhileAUnitJoinsAndTheLeadersUnitLeavesThenMembershipConverges(t *testing.T) {
+	runScenario(t, scenario{name: "crash-scale", units: 3, autoRetry: true, inject: func(t *testing.T, f *faultRun) {
+		ctx := context.Background()
+		kills := killsSoFar(t, f.m)
+		leader := jujuLeader(t, f.m)
+		armKills(t, f.m, []string{leader}, "cluster-relation-joined", f.run)
+		added, err := f.m.AddUnit(ctx, "etcd", 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		armKills(t, f.m, added, "cluster-relation-changed", f.run)
+		waitActive(t, f.m, 5*time.Minute)
+		clearKills(t, f.m, append([]string{leader}, added...))
+		victim := raftLeaderUnit(t, f.m)
+		armKills(t, f.m, []string{victim}, "cluster-relation-departed", f.run)
+		t.Logf("added %v; removing %s, the raft leader's unit", added, victim)
+		if err := f.m.RemoveUnit(ctx, victim); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Minute, victim+" gone", func() bool {
+			infos, err := f.m.Units(ctx)
+			if err != nil {
+				return false
+			}
+			for _, u := range infos {
+				if u.Name == victim {
+					return false
+				}
+			}
+			return true
+		})
+		requireKills(t, f.m, kills, 2)
+	}})
+}
