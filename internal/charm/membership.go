@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"strings"
 	"errors"
 	"fmt"
 	"strconv"
@@ -87,12 +88,41 @@ func (c *unitContext) ensureMember() error {
 			return err
 		}
 	case plan.StepRestart:
+		if step.TrustOnly {
+			if c.leader {
+				if err := c.trustLeaderLast(facts.Desired.Trust); err != nil {
+					return err
+				}
+			}
+			if err := c.trustSettled(); err != nil {
+				return err
+			}
+		}
 		if err := c.restartInTurn(step.Reason, plan.VersionChange(facts.Running, facts.RunningKnown, facts.Desired)); err != nil {
 			return err
 		}
 	}
 	if c.peers.Self[keyMemberState] != stateVoter {
 		return c.promoteSelf()
+	}
+	return nil
+}
+
+// trustLeaderLast holds the Juju leader's trust-only restart back until every other voter runs the desired
+// bundle (plan.TrustBehind says why).
+func (c *unitContext) trustLeaderLast(desired string) error {
+	units, err := c.peers.Units()
+	if err != nil {
+		return err
+	}
+	voters := map[string]string{}
+	for u, bag := range units {
+		if bag[keyMemberState] == stateVoter {
+			voters[memberName(u)] = bag[keyClientTrust]
+		}
+	}
+	if behind := plan.TrustBehind(voters, desired); len(behind) > 0 {
+		return heldBack("client trust changed; the Juju leader restarts last, after %s", strings.Join(behind, ", "))
 	}
 	return nil
 }

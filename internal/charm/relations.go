@@ -144,6 +144,9 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 	if err := c.peers.setClientRegistry(plan.Grants); err != nil {
 		return nil, nil, err
 	}
+	if err := c.advanceTrustGeneration(ctx, cli); err != nil {
+		return nil, nil, err
+	}
 	if !mended {
 		// Only a look found every grant whole: a hook that changed something looks again next time.
 		if err := setState(authVerifiedState, strconv.FormatUint(authRev, 10)); err != nil {

@@ -168,19 +168,25 @@ func TestGivenAClientWhosePermissionsWereTakenWhenTheLeaderLooksAgainThenItsGran
 	if _, err := admin.Raw().RoleRevokePermission(opCtx, user, "/a/", "/a0"); err != nil {
 		t.Fatalf("taking the permission of %s: %v", user, err)
 	}
+	files.mustBeDenied(t, m, "client-a with its permission taken", "put", "/a/two", "x")
 	if err := admin.EnsureRole(opCtx, "intruder", []cluster.Permission{cluster.PrefixPermission("/", cluster.ReadWrite)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.GrantRole(opCtx, user, "intruder"); err != nil {
 		t.Fatal(err)
 	}
-	files.mustBeDenied(t, m, "client-a with its permission taken", "put", "/a/two", "x")
+	if _, err := files.etcdctl(memberEndpoints(t, m), "put", "/outside", "x"); err != nil {
+		t.Fatalf("the extra role did not take: %v", err)
+	}
 
-	waitFor(t, 2*time.Minute, "client-a's grant mended by the leader", func() bool {
-		_, err := files.etcdctl(memberEndpoints(t, m), "put", "/a/two", "x")
-		return err == nil
+	waitFor(t, 2*time.Minute, "client-a's grant mended by the leader: its prefix again, and nothing else", func() bool {
+		_, inside := files.etcdctl(memberEndpoints(t, m), "put", "/a/two", "x")
+		_, outside := files.etcdctl(memberEndpoints(t, m), "put", "/outside", "y")
+		return inside == nil && outside != nil
 	})
-	roles, err := admin.UserRoles(opCtx, user)
+	rolesCtx, cancelRoles := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelRoles()
+	roles, err := admin.UserRoles(rolesCtx, user)
 	if err != nil || len(roles) != 1 || roles[0] != user {
 		t.Fatalf("roles of %s after mending: %v %v (want only its own)", user, roles, err)
 	}
@@ -260,6 +266,13 @@ func TestGivenFiveRequirersRelatedAtOnceWhenTheyAreServedThenTheirTrustCostsAtMo
 	ready := time.Since(start)
 	restarts := rc.finish()
 	t.Logf("5 requirers ready in %s; member restarts %v", ready.Round(time.Second), restarts)
+	if lines, err := m.DebugLog(""); err == nil {
+		for _, l := range lines {
+			if strings.Contains(l, "restarting etcd") || strings.Contains(l, "granting etcd user") || strings.Contains(l, "client trust generation") {
+				t.Log(l)
+			}
+		}
+	}
 	for u, n := range restarts {
 		if n > 2 {
 			t.Errorf("%s restarted %d times for one burst of requirers (want at most 2)", u, n)

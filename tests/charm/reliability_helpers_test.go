@@ -256,7 +256,8 @@ const (
 
 // scenarioOrder keeps the table's rows in a fixed order whichever scenario finished last.
 var scenarioOrder = []string{"kill-leader", "pause-leader", "rolling-restart", "scale-add-remove-leader",
-	"juju-leader-removed", "certificate-renewal", "defrag", "partition-3", "partition-5"}
+	"juju-leader-removed", "certificate-renewal", "defrag", "partition-3", "partition-5", "crash-config-change",
+	"crash-scale"}
 
 // writeResultRow replaces the scenario's row of the results table in file, keeping the other rows.
 func writeResultRow(file string, sc scenario, results []runResult) error {

@@ -2,7 +2,9 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // Started is what an etcd process started with, or is to start with: digests of its config file and client
@@ -60,6 +62,8 @@ func (s MemberStep) String() string {
 type MemberPlan struct {
 	Step   MemberStep
 	Reason string
+	// TrustOnly: the restart only brings the client trust bundle up to date (requirers came or went).
+	TrustOnly bool
 }
 
 // NextMemberStep decides the member's next step from what was observed. A restart is decided by comparing
@@ -78,7 +82,8 @@ func NextMemberStep(f MemberFacts) MemberPlan {
 		return MemberPlan{Step: StepStart}
 	}
 	if why := RestartReason(f.Running, f.RunningKnown, f.Desired); why != "" {
-		return MemberPlan{Step: StepRestart, Reason: why}
+		trustOnly := f.RunningKnown && f.Running.Version == f.Desired.Version && f.Running.Config == f.Desired.Config
+		return MemberPlan{Step: StepRestart, Reason: why, TrustOnly: trustOnly}
 	}
 	if f.Learner {
 		return MemberPlan{Step: StepPromote}
@@ -116,4 +121,41 @@ func orUnknown(s string) string {
 		return "(unknown)"
 	}
 	return s
+}
+
+// TrustBehind names the voters, of those given with the trust digest each published, that do not run with
+// the desired bundle yet. The Juju leader applies a trust change last: its own hooks are where client
+// requests are read and granted, so while it does not restart, requests arriving together land in the
+// registry within moments and the other members, restarting at their turn onto the newest bundle, share
+// one round; the leader then restarts once, onto the last bundle, and answers the requirers.
+func TrustBehind(voters map[string]string, desired string) []string {
+	var behind []string
+	for name, trust := range voters {
+		if trust != desired {
+			behind = append(behind, name)
+		}
+	}
+	slices.Sort(behind)
+	return behind
+}
+
+// TrustSettle decides whether a member may restart onto the client trust bundle of generation seen (the one
+// its hook's bags make), given the newest generation the Juju leader has published and when it changed.
+// A newer generation means a relation-changed with the newer bags is on its way to this unit: restarting now
+// would only restart it again, so it is stale. A generation younger than settle may still be followed by
+// more requirers arriving together: the member waits out the rest of settle (then looks again) so one
+// restart covers the burst. When the published generation is older than the bags (the leader could not
+// publish it), nothing is known and the member goes ahead.
+func TrustSettle(seen, newest int64, changed, now time.Time, settle time.Duration) (wait time.Duration, stale bool) {
+	switch {
+	case newest > seen:
+		return 0, true
+	case newest < seen:
+		return 0, false
+	}
+	age := max(now.Sub(changed), 0) // a clock behind the leader's counts from now
+	if age >= settle {
+		return 0, false
+	}
+	return settle - age, false
 }

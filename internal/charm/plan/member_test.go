@@ -3,6 +3,7 @@ package plan
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNextMemberStep(t *testing.T) {
@@ -76,5 +77,55 @@ func TestRestartReasonNamesEveryDifference(t *testing.T) {
 		if s.String() == "" {
 			t.Errorf("step %d has no name", s)
 		}
+	}
+}
+
+func TestTrustOnlyRestartsAndTheVotersBehind(t *testing.T) {
+	run := Started{Config: "c", Trust: "t1", Version: "3.6.16"}
+	f := MemberFacts{Bootstrapped: true, ServiceActive: true, Running: run, RunningKnown: true, Desired: run}
+	f.Desired.Trust = "t2"
+	if p := NextMemberStep(f); p.Step != StepRestart || !p.TrustOnly {
+		t.Fatalf("a trust change alone: %+v", p)
+	}
+	f.Desired.Config = "c2"
+	if p := NextMemberStep(f); p.TrustOnly {
+		t.Fatalf("a config change too is not trust only: %+v", p)
+	}
+	f.RunningKnown = false
+	if p := NextMemberStep(f); p.TrustOnly {
+		t.Fatalf("an unknown start is not trust only: %+v", p)
+	}
+	behind := TrustBehind(map[string]string{"etcd-2": "t1", "etcd-1": "t2", "etcd-3": ""}, "t2")
+	if strings.Join(behind, ",") != "etcd-2,etcd-3" {
+		t.Fatalf("behind %v", behind)
+	}
+	if len(TrustBehind(map[string]string{"etcd-1": "t2"}, "t2")) != 0 {
+		t.Fatal("nobody is behind")
+	}
+}
+
+func TestTrustSettle(t *testing.T) {
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	const settle = 5 * time.Second
+	cases := []struct {
+		name         string
+		seen, newest int64
+		changed      time.Time
+		wait         time.Duration
+		stale        bool
+	}{
+		{"a newer generation is on its way", 3, 4, now.Add(-time.Minute), 0, true},
+		{"the published generation lags the bags", 4, 3, now, 0, false},
+		{"a settled generation", 4, 4, now.Add(-6 * time.Second), 0, false},
+		{"a fresh generation waits out the rest", 4, 4, now.Add(-2 * time.Second), 3 * time.Second, false},
+		{"a leader clock ahead waits the whole settle", 4, 4, now.Add(time.Hour), settle, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			wait, stale := TrustSettle(tc.seen, tc.newest, tc.changed, now, settle)
+			if wait != tc.wait || stale != tc.stale {
+				t.Fatalf("got %v %v, want %v %v", wait, stale, tc.wait, tc.stale)
+			}
+		})
 	}
 }
