@@ -2,10 +2,10 @@ package charm
 
 import (
 	"context"
-	"strings"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gruyaume/goops"
