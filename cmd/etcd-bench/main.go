@@ -2,10 +2,11 @@
 // local model against 3 members of the same etcd started by hand with the same TLS (alternating runs,
 // reported as medians and ratios), the disk's fsync limit beside etcd's own WAL fsync figures, and the
 // charm's operating costs (hook time and memory, deploy, add-unit, failover write gaps, snapshot and
-// restore). It writes a Markdown report and a PNG chart.
+// restore, a burst of etcd-client requirers related at once). It writes a Markdown report and a PNG chart.
 //
 //	go run ./cmd/etcd-bench -out docs/benchmarks.md -chart docs/benchmarks.png     # ~15 minutes
 //	go run ./cmd/etcd-bench -quick -out /tmp/bench.md -chart /tmp/bench.png        # ~3 minutes
+//	go run ./cmd/etcd-bench -only requirer-burst -out /tmp/burst.md                # the requirer burst alone
 package main
 
 import (
@@ -35,7 +36,12 @@ type options struct {
 	skipData, skipCosts  bool
 	skipSettings         bool
 	movedRounds          int
+	requirerBurst        int
+	only                 string
 }
+
+// onlyRequirerBurst is the -only value that runs the requirer burst and nothing else.
+const onlyRequirerBurst = "requirer-burst"
 
 func main() {
 	var o options
@@ -55,6 +61,8 @@ func main() {
 	flag.BoolVar(&o.skipCosts, "skip-costs", false, "measure only the data path and fsync")
 	flag.BoolVar(&o.skipSettings, "skip-settings", false, "leave out the hand-run cluster with the charm's settings")
 	flag.IntVar(&o.movedRounds, "moved-rounds", 3, "rounds against the charm's own members run outside the local model (0: skip)")
+	flag.IntVar(&o.requirerBurst, "requirer-burst", 8, "etcd-client requirers related at once on a model of their own (0: skip)")
+	flag.StringVar(&o.only, "only", "", "run one measurement alone: "+onlyRequirerBurst)
 	flag.Parse()
 	if *quick {
 		o.rounds, o.duration, o.fsync, o.hookWindow, o.configChanges, o.dbMiB, o.movedRounds = 3, 2*time.Second, 2*time.Second, 15*time.Second, 3, 20, 1
@@ -73,6 +81,15 @@ func logf(format string, args ...any) {
 
 func run(ctx context.Context, o options, command string) error {
 	start := time.Now()
+	switch o.only {
+	case "":
+	case onlyRequirerBurst:
+		if o.requirerBurst <= 0 {
+			return fmt.Errorf("-only %s needs -requirer-burst > 0", onlyRequirerBurst)
+		}
+	default:
+		return fmt.Errorf("-only %q: the only measurement that runs alone is %s", o.only, onlyRequirerBurst)
+	}
 	work := o.work
 	if work == "" {
 		dir, err := os.MkdirTemp("", "etcd-bench-")
@@ -93,12 +110,12 @@ func run(ctx context.Context, o options, command string) error {
 	}
 	rep := bench.Report{Machine: bench.DescribeMachine(work), Command: displayCommand(command), Date: start,
 		Rounds: o.rounds, RunDuration: o.duration}
-	if !o.skipData {
+	if !o.skipData && o.only == "" {
 		if err := dataPath(ctx, o, art, work, &rep); err != nil {
 			return err
 		}
 	}
-	if !o.skipCosts {
+	if !o.skipCosts && o.only == "" {
 		m, err := bootstrap(ctx, art, filepath.Join(work, "costs-model"), 5*time.Second)
 		if err != nil {
 			return err
@@ -106,6 +123,15 @@ func run(ctx context.Context, o options, command string) error {
 		rep.Costs = bench.MeasureCosts(ctx, m, art, bench.CostPlan{HookWindow: o.hookWindow,
 			ConfigChanges: o.configChanges, DBMiB: o.dbMiB, WorkDir: work}, logf)
 		destroy(m)
+	}
+	if o.requirerBurst > 0 && (!o.skipCosts || o.only == onlyRequirerBurst) {
+		if rep.Costs == nil {
+			rep.Costs = &bench.Costs{}
+		}
+		if err := requirerBurst(ctx, o, art, moduleDir, work, rep.Costs); err != nil {
+			logf("requirer burst: %v", err)
+			rep.Costs.Failures = append(rep.Costs.Failures, fmt.Sprintf("%d etcd-client requirers related at once (%v)", o.requirerBurst, err))
+		}
 	}
 	rep.Elapsed = time.Since(start)
 	rep.Machine.LoadAfter = bench.LoadAverage()
@@ -227,6 +253,24 @@ func movedMembers(ctx context.Context, o options, art bench.Artefacts, m *client
 		return err
 	}
 	rep.MovedRows, err = bench.RunDataPath(ctx, g, targets, bench.DataPathPlan(o.duration, o.clients, o.conns), o.movedRounds, logf)
+	return err
+}
+
+// requirerBurst relates o.requirerBurst example requirers at once to a fresh 3-unit cluster, on a model with
+// Juju's default update-status interval so that only the relation's own hooks carry the work.
+func requirerBurst(ctx context.Context, o options, art bench.Artefacts, moduleDir, work string, costs *bench.Costs) error {
+	logf("building the example requirer charm")
+	requirer, err := bench.BuildRequirer(ctx, moduleDir, work)
+	if err != nil {
+		return err
+	}
+	const updateStatus = 5 * time.Minute
+	m, err := bootstrap(ctx, art, filepath.Join(work, "burst-model"), updateStatus)
+	if err != nil {
+		return err
+	}
+	defer destroy(m)
+	costs.Burst, err = bench.MeasureRequirerBurst(ctx, m, art, requirer, o.requirerBurst, updateStatus, logf)
 	return err
 }
 

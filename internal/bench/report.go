@@ -83,6 +83,8 @@ type Costs struct {
 	SnapshotBytes int64
 	// SnapshotVia says how snapshot and restore were measured: the charm's actions, or directly.
 	SnapshotVia string
+	// Burst is what relating many etcd-client requirers at once cost, on a model of its own.
+	Burst RequirerBurst
 	// Failures are steps that could not be measured, with why.
 	Failures []string
 }
@@ -127,8 +129,11 @@ func (r Report) Markdown(chartFile string) string {
 	m := r.Machine
 	p("## Machine and command\n\n")
 	p("- %d CPUs: %s; %.1f GiB memory; data dirs on %s; Linux %s; %s.\n", m.CPUs, m.CPUModel, m.MemoryGiB, m.Filesystem, m.Kernel, m.Go)
-	p("- Run on %s, %s in all; %d rounds, %s per workload per run.\n", r.Date.UTC().Format("2006-01-02 15:04 MST"),
-		r.Elapsed.Round(time.Second), r.Rounds, r.RunDuration)
+	p("- Run on %s, %s in all", r.Date.UTC().Format("2006-01-02 15:04 MST"), r.Elapsed.Round(time.Second))
+	if len(r.Rows) > 0 {
+		p("; %d rounds, %s per workload per run", r.Rounds, r.RunDuration)
+	}
+	p(".\n")
 	p("- Load average (1/5/15 min) at the start: %s; at the end: %s. Other work shared the machine.\n", m.LoadBefore, m.LoadAfter)
 	p("- Command: `%s`\n\n", r.Command)
 	if len(r.Rows) > 0 {
@@ -310,6 +315,7 @@ func (c *Costs) markdown(b *strings.Builder) {
 	gap("Write gap after `remove-unit` of the raft leader's unit", c.GapRemove, "< 100 ms: "+verdict(c.GapRemove.Gap < gapTarget))
 	row(fmt.Sprintf("Snapshot of %.0f MiB (%s)", float64(c.SnapshotBytes)/(1<<20), c.SnapshotVia), c.Snapshot, "")
 	row(fmt.Sprintf("Restore of that snapshot (%s)", c.SnapshotVia), c.Restore, "")
+	b.WriteString(c.Burst.markdownRows())
 	p("\n")
 	for _, f := range c.Failures {
 		p("- Not measured: %s\n", f)
