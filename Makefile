@@ -5,7 +5,7 @@ CHARM := $(BUILD)/etcd_amd64.charm
 LOCALJUJU := $(BUILD)/localjuju
 export CGO_ENABLED := 0
 
-.PHONY: all charm requirer-charm localjuju demo test test-short bench reliability clean
+.PHONY: all charm requirer-charm localjuju demo lint test test-short bench reliability clean
 
 all: charm requirer-charm localjuju
 
@@ -39,6 +39,27 @@ requirer-charm: $(REQUIRER_CHARM)
 # A real 3-unit etcd cluster on the local model, then how to talk to it.
 demo: $(CHARM) $(REQUIRER_CHARM) $(LOCALJUJU)
 	./scripts/demo.sh
+
+# The lint gate, which CI runs before the tests: gofmt, go vet, staticcheck and govulncheck over the whole
+# module (scripts/lint.sh says what each checks and what it does not). The tools are built with `go install`
+# at pinned versions into build/tools/NAME@VERSION/, so a later run finds them there and skips the install,
+# and nothing depends on PATH.
+STATICCHECK_VERSION := v0.8.2
+GOVULNCHECK_VERSION := v1.9.0
+# The vulnerability database, read from the golang.org/x/vulndb module (see scripts/lint.sh).
+VULNDB_VERSION ?= v0.0.0-20261105234957-e22db6528018
+TOOLS := $(CURDIR)/$(BUILD)/tools
+STATICCHECK := $(TOOLS)/staticcheck@$(STATICCHECK_VERSION)/staticcheck
+GOVULNCHECK := $(TOOLS)/govulncheck@$(GOVULNCHECK_VERSION)/govulncheck
+
+$(STATICCHECK):
+	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(@D) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+lint: $(STATICCHECK) $(GOVULNCHECK)
+	GO=$(GO) STATICCHECK=$(STATICCHECK) GOVULNCHECK=$(GOVULNCHECK) VULNDB_VERSION=$(VULNDB_VERSION) bash scripts/lint.sh
 
 test:
 	$(GO) test -timeout 60m ./...

@@ -15,9 +15,9 @@ type ServiceUnit struct {
 }
 
 const (
-	// restartSec keeps a crash-looping etcd (bad config, full disk) from
+	// restartDelay (RestartSec=) keeps a crash-looping etcd (bad config, full disk) from
 	// spinning while still returning a member to the cluster quickly.
-	restartSec = 5 * time.Second
+	restartDelay = 5 * time.Second
 	// limitNOFILE covers one descriptor per client connection, WAL and
 	// snapshot files; etcd's own docs warn below a few thousand.
 	limitNOFILE = 65536
@@ -62,7 +62,7 @@ func (s ServiceUnit) Render() ([]byte, error) {
 	b.WriteString("Type=simple\n")
 	fmt.Fprintf(&b, "ExecStart=%s --config-file %s\n", s.Binary, s.ConfigFile)
 	b.WriteString("Restart=always\n")
-	fmt.Fprintf(&b, "RestartSec=%d\n", int(restartSec.Seconds()))
+	fmt.Fprintf(&b, "RestartSec=%d\n", int(restartDelay.Seconds()))
 	b.WriteString("KillSignal=SIGTERM\n")
 	fmt.Fprintf(&b, "TimeoutStopSec=%d\n", int(s.TimeoutStopSec().Seconds()))
 	fmt.Fprintf(&b, "LimitNOFILE=%d\n", limitNOFILE)

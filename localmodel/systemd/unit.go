@@ -23,10 +23,12 @@ type Unit struct {
 	WorkingDirOpt    bool // "-" prefix on WorkingDirectory=
 	User, Group      string
 
-	Restart          string // no, always, on-success, on-failure, on-abnormal, on-abort
-	RestartSec       time.Duration
-	KillSignal       syscall.Signal
-	KillMode         string        // control-group, mixed, process
+	Restart string // no, always, on-success, on-failure, on-abnormal, on-abort
+	//lint:ignore ST1011 named after the systemd directive RestartSec= it holds
+	RestartSec time.Duration
+	KillSignal syscall.Signal
+	KillMode   string // control-group, mixed, process
+	//lint:ignore ST1011 named after the systemd directive TimeoutStopSec= it holds
 	TimeoutStopSec   time.Duration // infinity when disabled
 	SuccessExitCodes []int
 	SuccessSignals   []syscall.Signal
@@ -39,14 +41,13 @@ type Unit struct {
 
 // Defaults of systemd-system.conf(5) and systemd.service(5).
 const (
-	defaultRestartSec         = 100 * time.Millisecond
+	//lint:ignore ST1011 the default of the systemd directive RestartSec=, named after it
+	defaultRestartSec = 100 * time.Millisecond
+	//lint:ignore ST1011 the default of the systemd directive TimeoutStopSec=, named after it
 	defaultTimeoutStopSec     = 90 * time.Second
 	defaultStartLimitBurst    = 5
 	defaultStartLimitInterval = 10 * time.Second
 )
-
-// hasInstall reports whether `systemctl enable` has anything to do.
-func (u *Unit) hasInstall() bool { return len(u.WantedBy)+len(u.RequiredBy) > 0 }
 
 // parseUnit builds a Unit from unit file text. Like systemd, an invalid
 // setting is logged through warn and ignored; only a unit that cannot run at
