@@ -91,6 +91,11 @@ func TestGivenAMemberThatCannotStartWhenTheConfigChangesThenNoOtherMemberRestart
 		t.Fatal(err)
 	}
 	waitFor(t, 3*time.Minute, "the others held back, naming the broken member", func() bool {
+		for _, u := range others {
+			if pid := etcdPID(t, m, u); pid != before[u] {
+				t.Fatalf("%s restarted (pid %d to %d) while %s was down", u, before[u], pid, broken)
+			}
+		}
 		st := unitStatuses(t, m)
 		for _, u := range others {
 			if !strings.Contains(st[u], "held back") || !strings.Contains(st[u], strings.Replace(broken, "/", "-", 1)) {

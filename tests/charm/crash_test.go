@@ -174,3 +174,89 @@ func memberVotersOf(t *testing.T, m *client.Model) []string {
 	}
 	return names
 }
+
+// crashRuns is how many kill points a crash test that deploys its own model sweeps: one in the CI selection,
+// reliabilityEnv's runs in the full reliability run.
+func crashRuns(t *testing.T) int {
+	t.Helper()
+	return reliabilityEnv(t).runs
+}
+
+// TestReliabilityGivenHooksKilledWhileTheClusterIsDeployedWhenJujuRetriesThemThenTheClusterForms: every unit of a new
+// deployment has two of its hooks killed at seeded random points (install, leader-elected, the peer relation
+// hooks that sign certificates, bootstrap and join); with Juju's retries the cluster still forms, every unit a
+// healthy voter.
+func TestReliabilityGivenHooksKilledWhileTheClusterIsDeployedWhenJujuRetriesThemThenTheClusterForms(t *testing.T) {
+	env := reliabilityEnv(t)
+	if !env.full {
+		t.Skipf("crash-deploy runs only in the full reliability run: %s", fullRunCommand)
+	}
+	for run := range crashRuns(t) {
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) {
+			m := newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second, AutoRetry: true})
+			ctx := context.Background()
+			units, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, u := range units {
+				if _, err := m.InjectHookFault(ctx, u, client.HookFaultOptions{Random: true, Seed: int64(100*run + i + 1), Times: 2}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			waitRetriedActive(t, m, 6*time.Minute)
+			requireKills(t, m, 0, 3)
+			clearKills(t, m, units)
+			keys := map[string]string{}
+			put(t, m, keys, "after", "crashes")
+			assertCluster(t, m, keys)
+		})
+	}
+}
+
+// TestReliabilityGivenTheLeadersClientHooksKilledWhenARequirerIsServedThenItsGrantAndTrustConverge: the Juju leader's
+// etcd-client hooks are killed at points that sweep the client steps (read the request, grant the user and
+// role, record the registry, publish the trust generation, answer); with Juju's retries the requirer is
+// served, works on its prefix through every member, and nothing else.
+func TestReliabilityGivenTheLeadersClientHooksKilledWhenARequirerIsServedThenItsGrantAndTrustConverge(t *testing.T) {
+	env := reliabilityEnv(t)
+	if !env.full {
+		t.Skipf("crash-client-grant runs only in the full reliability run: %s", fullRunCommand)
+	}
+	buildRequirers(t)
+	m := newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second, AutoRetry: true})
+	ctx := context.Background()
+	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 3}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 5*time.Minute)
+	leader := jujuLeader(t, m)
+	for run := range crashRuns(t) {
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) {
+			app := fmt.Sprintf("grant-%c", 'a'+run)
+			deployRequirer(t, m, app, map[string]string{"prefix": "/" + app + "/"})
+			kills := killsSoFar(t, m)
+			if _, err := m.InjectHookFault(ctx, leader, client.HookFaultOptions{Hook: "etcd-client-relation-changed",
+				Random: true, Seed: int64(run + 1), Times: 2}); err != nil {
+				t.Fatal(err)
+			}
+			integrate(t, m, "etcd:etcd-client", app+":etcd-client")
+			waitFor(t, 6*time.Minute, app+" active", func() bool {
+				st, err := m.Status(ctx)
+				if err != nil {
+					return false
+				}
+				for _, u := range st.Applications[app].Units {
+					return u.WorkloadStatus.Current == "active"
+				}
+				return false
+			})
+			requireKills(t, m, kills, 1)
+			clearKills(t, m, []string{leader})
+			waitRetriedActive(t, m, 5*time.Minute)
+			files := requirerFiles(t, m, app+"/0", "etcd-client")
+			files.mustWork(t, m, "/"+app+"/k")
+			files.mustBeDenied(t, m, app+" outside its prefix", "put", "/outside-"+app, "x")
+		})
+	}
+}
