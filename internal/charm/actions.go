@@ -13,7 +13,6 @@ import (
 	"github.com/gruyaume/goops"
 
 	"github.com/etcd-charm/etcd/internal/charm/plan"
-	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
@@ -68,37 +67,9 @@ func (c *unitContext) healthAction() error {
 		return fmt.Errorf("cluster is unavailable: %w", err)
 	}
 	report := cli.HealthOf(ctx, members, memberEndpoints(members))
-	out, results := healthOutput(report)
+	out, results := plan.HealthOutput(report)
 	results["output"] = out
 	return goops.SetActionResults(results)
-}
-
-func healthOutput(r cluster.HealthReport) (string, map[string]string) {
-	var b strings.Builder
-	results := map[string]string{}
-	for _, e := range r.Endpoints {
-		id := e.Member.IDString()
-		key := "members." + plan.MemberLabel(e.Member)
-		if e.Healthy {
-			fmt.Fprintf(&b, "member %s is healthy: got healthy result from %s\n", id, e.Endpoint)
-			results[key] = "healthy"
-		} else {
-			fmt.Fprintf(&b, "member %s is unhealthy: got unhealthy result from %s: %v\n", id, e.Endpoint, e.Err)
-			results[key] = "unhealthy"
-		}
-	}
-	verdict := "healthy"
-	switch {
-	case !r.HasQuorum():
-		verdict = "unavailable"
-	case !r.Healthy() || r.HealthyVoters < r.Voters:
-		verdict = "degraded"
-	}
-	fmt.Fprintf(&b, "cluster is %s\n", verdict)
-	results["cluster"] = verdict
-	results["healthy-voters"] = fmt.Sprint(r.HealthyVoters)
-	results["voters"] = fmt.Sprint(r.Voters)
-	return b.String(), results
 }
 
 // credentialsAction issues a fresh admin certificate and packs it the way the classic charm did, so existing

@@ -150,13 +150,8 @@ func writeExecutable(t *testing.T, path string, data []byte) {
 // RBAC holds is compared with what each client is granted on the leader's hooks, so a grant undone half way
 // (by a failed hook, or by hand) is mended, and a role added to a client's user is taken away.
 func TestGivenAClientWhosePermissionsWereTakenWhenTheLeaderLooksAgainThenItsGrantIsWholeAgain(t *testing.T) {
-	buildRequirers(t)
-	m := newModel(t)
+	m := deployOneWithClientA(t)
 	ctx := context.Background()
-	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 1}); err != nil {
-		t.Fatal(err)
-	}
-	deployRequirer(t, m, "client-a", map[string]string{"prefix": "/a/"})
 	integrate(t, m, "etcd:etcd-client", "client-a:etcd-client")
 	waitAppsActive(t, m, 4*time.Minute, "etcd", "client-a")
 	files := requirerFiles(t, m, "client-a/0", "etcd-client")

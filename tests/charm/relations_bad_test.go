@@ -42,13 +42,8 @@ func (id requirerIdentity) files(t *testing.T, caPEM string) clientFiles {
 // refused with a blocked status naming the relation and the fix, nothing is granted, the established client
 // keeps working, and correcting the data recovers.
 func TestGivenBadEtcdClientRequestsWhenRelatedThenEachIsRefusedNamingTheRelationAndNothingIsGranted(t *testing.T) {
-	buildRequirers(t)
-	m := newModel(t)
+	m := deployOneWithClientA(t)
 	ctx := context.Background()
-	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 1}); err != nil {
-		t.Fatal(err)
-	}
-	deployRequirer(t, m, "client-a", map[string]string{"prefix": "/a/"})
 	if _, err := m.Deploy(ctx, requirers.raw, client.DeployOptions{App: "raw", NumUnits: 1}); err != nil {
 		t.Fatal(err)
 	}

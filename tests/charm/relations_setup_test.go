@@ -57,6 +57,19 @@ func buildRequirers(t *testing.T) {
 	}
 }
 
+// deployOneWithClientA deploys a one-unit etcd and the example requirer client-a asking for /a/, not yet
+// related.
+func deployOneWithClientA(t *testing.T) *client.Model {
+	t.Helper()
+	buildRequirers(t)
+	m := newModel(t)
+	if _, err := m.Deploy(context.Background(), artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 1}); err != nil {
+		t.Fatal(err)
+	}
+	deployRequirer(t, m, "client-a", map[string]string{"prefix": "/a/"})
+	return m
+}
+
 // deployRequirer deploys one unit of the example requirer under app with the given config.
 func deployRequirer(t *testing.T, m *client.Model, app string, config map[string]string) {
 	t.Helper()

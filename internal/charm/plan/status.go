@@ -104,3 +104,33 @@ func ShortErr(err error) string {
 	}
 	return s
 }
+
+// HealthOutput is the health action's text, in the classic charm's wording (etcdctl endpoint health), and
+// its results.
+func HealthOutput(r cluster.HealthReport) (string, map[string]string) {
+	var b strings.Builder
+	results := map[string]string{}
+	for _, e := range r.Endpoints {
+		id := e.Member.IDString()
+		key := "members." + MemberLabel(e.Member)
+		if e.Healthy {
+			fmt.Fprintf(&b, "member %s is healthy: got healthy result from %s\n", id, e.Endpoint)
+			results[key] = "healthy"
+		} else {
+			fmt.Fprintf(&b, "member %s is unhealthy: got unhealthy result from %s: %v\n", id, e.Endpoint, e.Err)
+			results[key] = "unhealthy"
+		}
+	}
+	verdict := "healthy"
+	switch {
+	case !r.HasQuorum():
+		verdict = "unavailable"
+	case !r.Healthy() || r.HealthyVoters < r.Voters:
+		verdict = "degraded"
+	}
+	fmt.Fprintf(&b, "cluster is %s\n", verdict)
+	results["cluster"] = verdict
+	results["healthy-voters"] = fmt.Sprint(r.HealthyVoters)
+	results["voters"] = fmt.Sprint(r.Voters)
+	return b.String(), results
+}

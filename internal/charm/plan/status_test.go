@@ -121,3 +121,17 @@ func TestGivenALeavingVoterWhenTheOthersKeepQuorumThenItStopsBeforeItsRemoval(t 
 		t.Fatal("stopping with another member down would cost quorum")
 	}
 }
+
+func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t *testing.T) {
+	out, results := HealthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true}))
+	if !strings.HasSuffix(out, "cluster is healthy\n") || strings.Count(out, "is healthy: got healthy result from") != 3 {
+		t.Fatalf("output:\n%s", out)
+	}
+	if results["cluster"] != "healthy" || results["members.b"] != "healthy" {
+		t.Fatalf("results: %v", results)
+	}
+	out, results = HealthOutput(report(1, threeMembers(), map[uint64]bool{1: true, 2: true}))
+	if !strings.HasSuffix(out, "cluster is degraded\n") || results["members.c"] != "unhealthy" {
+		t.Fatalf("degraded output:\n%s %v", out, results)
+	}
+}
