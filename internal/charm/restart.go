@@ -50,6 +50,11 @@ func (c *unitContext) restartInTurn(reason string, versionChange bool) error {
 			}
 		}
 	}
+	// Look before taking the turn too: a member held back by another's health says so itself, rather than
+	// waiting on a holder that is held back as well and will not restart (so would never wake it).
+	if ok, why := plan.ReadyToRestart(cli.HealthOf(ctx, members, memberEndpoints(members)), me.ID); !ok {
+		return heldBack("restart due (%s), held back: %s", reason, why)
+	}
 	turn, err := c.takeRestartTurn(ctx, cli, members, reason)
 	if err != nil || turn == nil {
 		return err
