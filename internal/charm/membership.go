@@ -101,8 +101,11 @@ func (c *unitContext) ensureMember() error {
 		if err := c.restartInTurn(step.Reason, plan.VersionChange(facts.Running, facts.RunningKnown, facts.Desired)); err != nil {
 			return err
 		}
+	case plan.StepPromote:
+		return c.promoteSelf()
 	}
-	if c.peers.Self[keyMemberState] != stateVoter {
+	// A learner just started or restarted is promoted in the same hook once it has caught up.
+	if facts.Learner {
 		return c.promoteSelf()
 	}
 	return nil
