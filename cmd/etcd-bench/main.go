@@ -7,6 +7,7 @@
 //	go run ./cmd/etcd-bench -out docs/benchmarks.md -chart docs/benchmarks.png     # ~15 minutes
 //	go run ./cmd/etcd-bench -quick -out /tmp/bench.md -chart /tmp/bench.png        # ~3 minutes
 //	go run ./cmd/etcd-bench -only requirer-burst -out /tmp/burst.md                # the requirer burst alone
+//	VERSITYGW=... go run ./cmd/etcd-bench -only s3-backup -out /tmp/s3.md           # backup to S3 and restore alone
 package main
 
 import (
@@ -37,11 +38,15 @@ type options struct {
 	skipSettings         bool
 	movedRounds          int
 	requirerBurst        int
+	s3BackupMiB          int
 	only                 string
 }
 
-// onlyRequirerBurst is the -only value that runs the requirer burst and nothing else.
-const onlyRequirerBurst = "requirer-burst"
+// The -only values: one measurement and nothing else.
+const (
+	onlyRequirerBurst = "requirer-burst"
+	onlyS3Backup      = "s3-backup"
+)
 
 func main() {
 	var o options
@@ -62,7 +67,8 @@ func main() {
 	flag.BoolVar(&o.skipSettings, "skip-settings", false, "leave out the hand-run cluster with the charm's settings")
 	flag.IntVar(&o.movedRounds, "moved-rounds", 3, "rounds against the charm's own members run outside the local model (0: skip)")
 	flag.IntVar(&o.requirerBurst, "requirer-burst", 8, "etcd-client requirers related at once on a model of their own (0: skip)")
-	flag.StringVar(&o.only, "only", "", "run one measurement alone: "+onlyRequirerBurst)
+	flag.IntVar(&o.s3BackupMiB, "s3-backup-mib", 100, "database size for create-backup to S3 and restore from it, on a model of their own (0: skip; needs versitygw, see VERSITYGW)")
+	flag.StringVar(&o.only, "only", "", "run one measurement alone: "+onlyRequirerBurst+" or "+onlyS3Backup)
 	flag.Parse()
 	if *quick {
 		o.rounds, o.duration, o.fsync, o.hookWindow, o.configChanges, o.dbMiB, o.movedRounds = 3, 2*time.Second, 2*time.Second, 15*time.Second, 3, 20, 1
@@ -87,8 +93,12 @@ func run(ctx context.Context, o options, command string) error {
 		if o.requirerBurst <= 0 {
 			return fmt.Errorf("-only %s needs -requirer-burst > 0", onlyRequirerBurst)
 		}
+	case onlyS3Backup:
+		if o.s3BackupMiB <= 0 {
+			return fmt.Errorf("-only %s needs -s3-backup-mib > 0", onlyS3Backup)
+		}
 	default:
-		return fmt.Errorf("-only %q: the only measurement that runs alone is %s", o.only, onlyRequirerBurst)
+		return fmt.Errorf("-only %q: the measurements that run alone are %s and %s", o.only, onlyRequirerBurst, onlyS3Backup)
 	}
 	work := o.work
 	if work == "" {
@@ -124,13 +134,22 @@ func run(ctx context.Context, o options, command string) error {
 			ConfigChanges: o.configChanges, DBMiB: o.dbMiB, WorkDir: work}, logf)
 		destroy(m)
 	}
-	if o.requirerBurst > 0 && (!o.skipCosts || o.only == onlyRequirerBurst) {
+	if o.requirerBurst > 0 && (o.only == "" && !o.skipCosts || o.only == onlyRequirerBurst) {
 		if rep.Costs == nil {
 			rep.Costs = &bench.Costs{}
 		}
 		if err := requirerBurst(ctx, o, art, moduleDir, work, rep.Costs); err != nil {
 			logf("requirer burst: %v", err)
 			rep.Costs.Failures = append(rep.Costs.Failures, fmt.Sprintf("%d etcd-client requirers related at once (%v)", o.requirerBurst, err))
+		}
+	}
+	if o.s3BackupMiB > 0 && (o.only == "" && !o.skipCosts || o.only == onlyS3Backup) {
+		if rep.Costs == nil {
+			rep.Costs = &bench.Costs{}
+		}
+		if err := s3Backup(ctx, o, art, moduleDir, work, rep.Costs); err != nil {
+			logf("S3 backup: %v", err)
+			rep.Costs.Failures = append(rep.Costs.Failures, fmt.Sprintf("create-backup to S3 and restore from it (%v)", err))
 		}
 	}
 	rep.Elapsed = time.Since(start)
@@ -271,6 +290,22 @@ func requirerBurst(ctx context.Context, o options, art bench.Artefacts, moduleDi
 	}
 	defer destroy(m)
 	costs.Burst, err = bench.MeasureRequirerBurst(ctx, m, art, requirer, o.requirerBurst, updateStatus, logf)
+	return err
+}
+
+// s3Backup times create-backup to a versitygw and restore from it, on a 3-unit cluster of its own.
+func s3Backup(ctx context.Context, o options, art bench.Artefacts, moduleDir, work string, costs *bench.Costs) error {
+	logf("building the s3-integrator stand-in")
+	s3Charm, err := bench.BuildS3Integrator(ctx, moduleDir, work)
+	if err != nil {
+		return err
+	}
+	m, err := bootstrap(ctx, art, filepath.Join(work, "s3-model"), 5*time.Minute)
+	if err != nil {
+		return err
+	}
+	defer destroy(m)
+	costs.S3, err = bench.MeasureS3Backup(ctx, m, art, s3Charm, filepath.Join(work, "s3"), o.s3BackupMiB, logf)
 	return err
 }
 

@@ -91,8 +91,9 @@ func readDB(rel string) (source, error) {
 	return source{Access: access{Endpoints: conn.Endpoints(), Credentials: conn.Credentials}}, nil
 }
 
-// readProxy gets the member list with peer URLs. A proxy finds the client URLs by asking a member's peer
-// listener for the membership (GET /members), as etcd's own proxy mode did; it proves the credentials work.
+// readProxy gets the member list with peer URLs, and the client URLs: from the provider when it publishes
+// them (ours does: its peer listeners admit members only), otherwise by asking a member's peer listener for
+// the membership (GET /members), as etcd's old v2 proxy mode did against the classic charm.
 func readProxy(rel string) (source, error) {
 	info, err := etcdproxy.Requirer{Endpoint: endpointProxy}.ClusterInfo(rel)
 	if err != nil {
@@ -105,9 +106,11 @@ func readProxy(rel string) (source, error) {
 	if err != nil {
 		return source{Waiting: err.Error()}, nil
 	}
-	urls, err := clientURLsFromPeers(members, info.Credentials)
-	if err != nil {
-		return source{Waiting: err.Error()}, nil
+	urls := info.ClientURLs()
+	if len(urls) == 0 {
+		if urls, err = clientURLsFromPeers(members, info.Credentials); err != nil {
+			return source{Waiting: err.Error()}, nil
+		}
 	}
 	return source{Access: access{Endpoints: urls, Credentials: info.Credentials}}, nil
 }

@@ -296,11 +296,15 @@ func TestUnusableRequestsComeBackAsProblems(t *testing.T) {
 		{"v1 requests not JSON", map[string]string{"version": "v1", "requests": "{oops"}, "JSON array"},
 		{"v1 request without id", map[string]string{"version": "v1", "requests": `[{"resource":"/x/"}]`}, "request-id"},
 		{"v1 resource not a string", map[string]string{"version": "v1", "requests": `[{"request-id":"r1","resource":7}]`}, "not a string"},
+		{"oversized secret URI", map[string]string{"prefix": "/x/", "secret-mtls": "secret:" + strings.Repeat("d", 1<<16)}, "longer than 256 bytes"},
+		{"oversized inline certificate", map[string]string{"prefix": "/x/", "mtls-cert": strings.Repeat("A", 1<<17)}, "more than 65536"},
+		{"v1 oversized request-id", map[string]string{"version": "v1", "requests": `[{"request-id":"` + strings.Repeat("r", 4096) + `","resource":"/x/"}]`}, "`request-id` is longer than 128"},
+		{"v1 too many requests", map[string]string{"version": "v1", "requests": "[" + strings.Repeat(`{"request-id":"r","resource":"/x/"},`, 40) + `{"request-id":"r","resource":"/x/"}]`}, "more than 32"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			must(t, m.Exec("app/0", func() error {
-				clear := map[string]string{"prefix": "", "secret-mtls": "", "version": "", "requests": ""}
+				clear := map[string]string{"prefix": "", "secret-mtls": "", "mtls-cert": "", "version": "", "requests": ""}
 				maps.Copy(clear, c.bag)
 				return goops.SetAppRelationData(reqRel, clear)
 			}))

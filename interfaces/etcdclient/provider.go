@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/gruyaume/goops"
 )
@@ -89,6 +90,9 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 	if bag[keyVersion] != V1 {
 		req := Request{RelationID: relationID, App: app, Version: V0, CertSecretID: bag[keySecretMTLS]}
 		req.Prefix, req.HasPrefix = bag[keyPrefix]
+		if reason := checkRequestFields("", bag[keySecretMTLS], bag[keyMTLSCert]); reason != "" {
+			return nil, []RequestProblem{{RelationID: relationID, Key: req.Key(), Reason: reason}}, nil
+		}
 		pemText, reason := dec.certificate(bag[keySecretMTLS], bag[keyMTLSCert])
 		if reason != "" {
 			return nil, []RequestProblem{{RelationID: relationID, Key: req.Key(), Reason: reason}}, nil
@@ -101,6 +105,10 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 		return nil, []RequestProblem{{RelationID: relationID, Key: relationNumber(relationID),
 			Reason: "`requests` is not a JSON array of objects; the requirer must send the etcd_client v1 form"}}, nil
 	}
+	if len(elems) > MaxRequests {
+		return nil, []RequestProblem{{RelationID: relationID, Key: relationNumber(relationID),
+			Reason: fmt.Sprintf("`requests` holds %d requests, more than %d; ask for fewer prefixes on one relation", len(elems), MaxRequests)}}, nil
+	}
 	var reqs []Request
 	var problems []RequestProblem
 	for i, elem := range elems {
@@ -112,6 +120,10 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 		if req.RequestID == "" {
 			problems = append(problems, RequestProblem{RelationID: relationID, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i),
 				Reason: "request has no `request-id`; the requirer must send one per request"})
+			continue
+		}
+		if reason := checkRequestFields(req.RequestID, req.CertSecretID, inline); reason != "" {
+			problems = append(problems, RequestProblem{RelationID: relationID, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i), Reason: reason})
 			continue
 		}
 		switch p := elem[keyResource].(type) {
@@ -132,6 +144,32 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 		reqs = append(reqs, req)
 	}
 	return reqs, problems, nil
+}
+
+// Bounds on what one requirer may send, so that a hostile or broken one cannot fill the peer relation, a
+// status line or a log (the prefix and the certificate itself are bounded where they are judged, in the
+// charm's plan).
+const (
+	MaxRequests        = 32       // requests on one relation
+	maxRequestIDBytes  = 128      // a request-id is part of the grant's key in the provider's records
+	maxSecretURIBytes  = 256      // Juju secret URIs are well under 100 bytes
+	maxInlineCertBytes = 64 << 10 // mtls-cert in the databag, Fernet-encrypted (base64 of the PEM and more)
+)
+
+// checkRequestFields says what is wrong with the sizes and characters of a request's identifiers, or "".
+func checkRequestFields(requestID, secretURI, inlineCert string) string {
+	printable := func(s string) bool {
+		return !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.IsSpace(r) })
+	}
+	switch {
+	case len(requestID) > maxRequestIDBytes || !printable(requestID):
+		return fmt.Sprintf("`request-id` is longer than %d bytes or has spaces or control characters; send a short identifier", maxRequestIDBytes)
+	case len(secretURI) > maxSecretURIBytes || !printable(secretURI):
+		return fmt.Sprintf("`secret-mtls` is longer than %d bytes or has spaces or control characters; send the secret's URI", maxSecretURIBytes)
+	case len(inlineCert) > maxInlineCertBytes:
+		return fmt.Sprintf("`mtls-cert` is %d bytes, more than %d; send only the client's own certificate", len(inlineCert), maxInlineCertBytes)
+	}
+	return ""
 }
 
 // certDecoder resolves a request's certificate, fetching our Fernet key at most once per relation.

@@ -10,6 +10,12 @@ import (
 // Databag keys of the `etcd-proxy` interface. The credential keys are the `etcd` interface's.
 const KeyCluster = "cluster"
 
+// KeyConnectionString is our addition to the interface: the members' client URLs, as the `etcd` interface
+// gives them. The classic interface carries only peer URLs, and its proxies asked a member's peer listener
+// for the client URLs (GET /members); our peer listeners admit members only, so a proxy is told them here.
+// Classic readers ignore the key.
+const KeyConnectionString = etcd.KeyConnectionString
+
 // Member is one etcd member as a proxy needs it: its name and first peer URL.
 type Member struct {
 	Name    string
@@ -49,18 +55,23 @@ func ParseClusterString(s string) ([]Member, error) {
 
 // ProviderData is what every etcd unit publishes on each `proxy` relation.
 type ProviderData struct {
-	Cluster string // see ClusterString
+	Cluster          string // see ClusterString
+	ConnectionString string // the members' client URLs (etcd.ConnectionString); left out when empty
 	etcd.Credentials
 }
 
 // Databag is the unit databag content for d.
 func (d ProviderData) Databag() map[string]string {
-	return map[string]string{
+	bag := map[string]string{
 		KeyCluster:         d.Cluster,
 		etcd.KeyClientCert: d.ClientCert,
 		etcd.KeyClientKey:  d.ClientKey,
 		etcd.KeyClientCA:   d.ClientCA,
 	}
+	if d.ConnectionString != "" {
+		bag[KeyConnectionString] = d.ConnectionString
+	}
+	return bag
 }
 
 // Publish writes d into this unit's own databag on the relation, skipping unchanged values.

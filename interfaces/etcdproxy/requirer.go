@@ -9,8 +9,14 @@ type Requirer struct {
 
 // ClusterInfo is what an etcd proxy needs: the member list and client credentials.
 type ClusterInfo struct {
-	Cluster string
+	Cluster          string
+	ConnectionString string // the client URLs, from providers that publish them (ours); empty from the classic charm
 	etcd.Credentials
+}
+
+// ClientURLs are the members' client URLs when the provider published them, else nil.
+func (i ClusterInfo) ClientURLs() []string {
+	return etcd.Connection{ConnectionString: i.ConnectionString}.Endpoints()
 }
 
 // Members parses the cluster string.
@@ -26,12 +32,13 @@ func (r Requirer) RelationIDs() ([]string, error) {
 
 // ClusterInfo reads the remote units' databags, per key the first non-empty value in relation-list order.
 func (r Requirer) ClusterInfo(relationID string) (ClusterInfo, error) {
-	m, err := etcd.MergedUnitData(relationID, KeyCluster, etcd.KeyClientCert, etcd.KeyClientKey, etcd.KeyClientCA)
+	m, err := etcd.MergedUnitData(relationID, KeyCluster, KeyConnectionString, etcd.KeyClientCert, etcd.KeyClientKey, etcd.KeyClientCA)
 	if err != nil {
 		return ClusterInfo{}, err
 	}
 	return ClusterInfo{
-		Cluster:     m[KeyCluster],
-		Credentials: etcd.Credentials{ClientCert: m[etcd.KeyClientCert], ClientKey: m[etcd.KeyClientKey], ClientCA: m[etcd.KeyClientCA]},
+		Cluster:          m[KeyCluster],
+		ConnectionString: m[KeyConnectionString],
+		Credentials:      etcd.Credentials{ClientCert: m[etcd.KeyClientCert], ClientKey: m[etcd.KeyClientKey], ClientCA: m[etcd.KeyClientCA]},
 	}, nil
 }

@@ -85,6 +85,8 @@ type Costs struct {
 	SnapshotVia string
 	// Burst is what relating many etcd-client requirers at once cost, on a model of its own.
 	Burst RequirerBurst
+	// S3 is create-backup to object storage and restore from it, on a model of its own.
+	S3 S3Backup
 	// Failures are steps that could not be measured, with why.
 	Failures []string
 }
@@ -315,6 +317,7 @@ func (c *Costs) markdown(b *strings.Builder) {
 	gap("Write gap after `remove-unit` of the raft leader's unit", c.GapRemove, "< 100 ms: "+verdict(c.GapRemove.Gap < gapTarget))
 	row(fmt.Sprintf("Snapshot of %.0f MiB (%s)", float64(c.SnapshotBytes)/(1<<20), c.SnapshotVia), c.Snapshot, "")
 	row(fmt.Sprintf("Restore of that snapshot (%s)", c.SnapshotVia), c.Restore, "")
+	b.WriteString(c.S3.markdownRows())
 	b.WriteString(c.Burst.markdownRows())
 	p("\n")
 	for _, f := range c.Failures {

@@ -26,6 +26,10 @@ func (c *unitContext) runAction(name string) error {
 		err = c.credentialsAction()
 	case "snapshot":
 		err = c.snapshotAction()
+	case "create-backup":
+		err = c.createBackupAction()
+	case "list-backups":
+		err = c.listBackupsAction()
 	case "snapshot-status":
 		err = c.snapshotStatusAction()
 	case "restore":
@@ -40,6 +44,10 @@ func (c *unitContext) runAction(name string) error {
 		err = c.alarmDisarmAction()
 	case "rebuild-cluster":
 		err = c.rebuildAction()
+	case "add-gateway-user":
+		err = c.addGatewayUserAction()
+	case "remove-gateway-user":
+		err = c.removeGatewayUserAction()
 	default:
 		err = fmt.Errorf("unknown action %q", name)
 	}
@@ -99,6 +107,9 @@ func (c *unitContext) credentialsAction() error {
 	}
 	path := filepath.Join(c.paths.credentialsDir, "etcd_credentials.tar.gz")
 	if _, err := etcd.WriteFile(path, archive, 0o600); err != nil {
+		return err
+	}
+	if err := c.handOver(path); err != nil {
 		return err
 	}
 	return goops.SetActionResults(map[string]string{

@@ -1,8 +1,6 @@
 package charm
 
 import (
-	"time"
-
 	"github.com/etcd-charm/etcd/internal/charm/plan"
 )
 
@@ -14,8 +12,13 @@ type (
 	clientProblem  = plan.ClientProblem
 )
 
-func planClients(current clientRegistry, reqs []clientRequest, etcdUsers []string, now time.Time) plan.ClientPlan {
-	return plan.Clients(current, reqs, etcdUsers, now)
+func (c *unitContext) planClients(current clientRegistry, reqs []clientRequest, etcdUsers []string) plan.ClientPlan {
+	return plan.Clients(current, reqs, c.clientPolicy(etcdUsers), c.now)
+}
+
+func (c *unitContext) clientPolicy(etcdUsers []string) plan.ClientPolicy {
+	return plan.ClientPolicy{EtcdUsers: etcdUsers, MemberNamePrefix: memberName(appName(c.unit) + "/"),
+		NestedPrefixes: c.cfg.AllowNestedPrefixes, DBAdmin: c.cfg.DBAdmin}
 }
 
 func trustBundle(caPEM string, r clientRegistry) []byte { return plan.TrustBundle(caPEM, r) }

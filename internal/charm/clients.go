@@ -12,9 +12,11 @@ import (
 // keyspace and a certificate handed to them; etcd-client speaks etcd_client, whose requirers bring their own
 // certificate and ask for one prefix.
 const (
-	dbEndpoint     = "db"
+	dbEndpoint     = plan.DBEndpoint
 	proxyEndpoint  = "proxy"
 	clientEndpoint = plan.ClientEndpoint
+	// gatewayEndpoint is no relation: it marks the operator's gateway users (add-gateway-user).
+	gatewayEndpoint = plan.GatewayEndpoint
 )
 
 // Peer databag keys for client relations.

@@ -3,6 +3,7 @@ package charm
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 type Config struct {
 	Port                    int    `json:"port"`
 	ManagementPort          int    `json:"management_port"`
+	MetricsPort             int    `json:"metrics_port"`
 	HeartbeatInterval       int    `json:"heartbeat_interval"`
 	ElectionTimeout         int    `json:"election_timeout"`
 	SnapshotCount           string `json:"snapshot_count"`
@@ -27,7 +29,10 @@ type Config struct {
 	AutoCompactionMode      string `json:"auto_compaction_mode"`
 	AutoCompactionRetention string `json:"auto_compaction_retention"`
 	TLSExtraSANs            string `json:"tls_extra_sans"`
+	AllowNestedPrefixes     bool   `json:"allow_nested_prefixes"`
+	DBAdmin                 bool   `json:"db_admin"`
 	periodicConfig                 // snapshot_interval, snapshot_retention: read with the rest, in one config-get
+	backupConfig                   // backup_retention, backup_retention_days (S3)
 }
 
 // Problem is one invalid option: what is wrong and how to fix it, shown to the operator as blocked status.
@@ -69,8 +74,16 @@ func (c Config) Validate(bootstrappedPeerPort int) []Problem {
 	if validPort("port", c.Port) && validPort("management_port", c.ManagementPort) && c.Port == c.ManagementPort {
 		bad("management_port", "equals port (%d); client and peer listeners need different ports", c.Port)
 	}
-	if c.BindWithInsecureHTTP && (c.Port == insecurePort || c.ManagementPort == insecurePort) {
-		bad("bind_with_insecure_http", "the plain HTTP listener uses port %d, which port or management_port already takes", insecurePort)
+	if c.MetricsPort != 0 && validPort("metrics_port", c.MetricsPort) && (c.MetricsPort == c.Port || c.MetricsPort == c.ManagementPort) {
+		bad("metrics_port", "%d is already the client or peer port; pick another, or 0 for no metrics listener", c.MetricsPort)
+	}
+	if c.BindWithInsecureHTTP {
+		// The classic charm ran etcd without authentication, so its plain listener served anyone on the
+		// machine. Here authentication is always on, and a plain listener carries no identity: every request
+		// on it would be refused, and units sharing a machine would all claim 127.0.0.1:4001.
+		bad("bind_with_insecure_http", "a plain HTTP listener cannot work with etcd authentication, which this charm "+
+			"always keeps on (every request on it would be refused); give local clients TLS credentials "+
+			"(package-client-credentials, or a db or etcd-client relation) and set it to false")
 	}
 	if bootstrappedPeerPort != 0 && c.ManagementPort != bootstrappedPeerPort {
 		bad("management_port", "the cluster was formed with peer port %d and members cannot move; set it back to %d",
@@ -88,7 +101,7 @@ func (c Config) Validate(bootstrappedPeerPort int) []Problem {
 	if _, err := c.snapshotCount(); err != nil {
 		bad("snapshot_count", "%v; use \"auto\" or a positive integer", err)
 	}
-	if suites := c.cipherSuites(); len(suites) > 0 {
+	if suites := splitList(c.TLSCipherSuites); len(suites) > 0 {
 		if err := etcd.ValidateCipherSuites(suites); err != nil {
 			bad("tls_cipher_suites", "%v", err)
 		}
@@ -130,8 +143,15 @@ func (c Config) snapshotCount() (uint64, error) {
 	return n, nil
 }
 
-func (c Config) cipherSuites() []string { return splitList(c.TLSCipherSuites) }
-func (c Config) extraSANs() []string    { return splitList(c.TLSExtraSANs) }
+// cipherSuites are the TLS 1.2 suites every listener offers: the option's, else AEAD suites only. Left empty,
+// etcd would take Go's defaults, which still include the CBC-SHA1 suites.
+func (c Config) cipherSuites() []string {
+	if suites := splitList(c.TLSCipherSuites); len(suites) > 0 {
+		return suites
+	}
+	return slices.Clone(etcd.DefaultCipherSuites)
+}
+func (c Config) extraSANs() []string { return splitList(c.TLSExtraSANs) }
 
 // parseRetention accepts what etcd accepts for periodic retention: a Go duration, or a bare number of hours.
 func parseRetention(s string) (time.Duration, error) {
@@ -169,4 +189,3 @@ func validDNSName(s string) bool {
 }
 
 // insecurePort is where bind_with_insecure_http listens (127.0.0.1 only), as the classic charm did.
-const insecurePort = 4001

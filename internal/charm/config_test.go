@@ -6,7 +6,7 @@ import (
 )
 
 func defaults() Config {
-	return Config{Port: 2379, ManagementPort: 2380, HeartbeatInterval: 100, ElectionTimeout: 1000,
+	return Config{Port: 2379, ManagementPort: 2380, MetricsPort: 2381, HeartbeatInterval: 100, ElectionTimeout: 1000,
 		SnapshotCount: "auto", AutoCompactionMode: "periodic", AutoCompactionRetention: "1h"}
 }
 
@@ -37,7 +37,9 @@ func TestGivenBadConfigWhenValidatedThenTheOptionAndTheFixAreNamed(t *testing.T)
 		{"periodic retention", func(c *Config) { c.AutoCompactionRetention = "soon" }, 0, "auto_compaction_retention", "duration"},
 		{"revision retention", func(c *Config) { c.AutoCompactionMode, c.AutoCompactionRetention = "revision", "1h" }, 0, "auto_compaction_retention", "revision count"},
 		{"bad SAN", func(c *Config) { c.TLSExtraSANs = "ok.example, not a name" }, 0, "tls_extra_sans", "not a name"},
-		{"insecure port clash", func(c *Config) { c.BindWithInsecureHTTP, c.Port = true, 4001 }, 0, "bind_with_insecure_http", "4001"},
+		{"metrics port clash", func(c *Config) { c.MetricsPort = 2380 }, 0, "metrics_port", "already the client or peer port"},
+		{"metrics port out of range", func(c *Config) { c.MetricsPort = -1 }, 0, "metrics_port", "1-65535"},
+		{"insecure http", func(c *Config) { c.BindWithInsecureHTTP = true }, 0, "bind_with_insecure_http", "cannot work with etcd authentication"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

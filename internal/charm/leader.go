@@ -31,7 +31,51 @@ func (c *unitContext) leaderChores(ctx context.Context, cli *cluster.Client, r c
 		goops.LogWarningf("removing members of vanished units: %v", err)
 	}
 	st, msg := plan.AppStatus(r)
-	return goops.SetAppStatus(goops.StatusName(st), msg)
+	if err := goops.SetAppStatus(goops.StatusName(st), msg); err != nil {
+		return err
+	}
+	if err := publishAppHealth(ctx, cli, msg); err != nil {
+		goops.LogWarningf("publishing the application status for the other units: %v", err)
+	}
+	return nil
+}
+
+// appStatusKey holds the application status the leader last set. It lives in etcd, not in the peer
+// application bag: a bag change is a relation-changed hook on every other unit, and the status changes twice
+// for each member a rolling restart takes down. Its mod revision tells one published status from the next.
+const appStatusKey = "/etcd-charm/status/application"
+
+// publishAppHealth writes the application status where the other units can compare it with what they see.
+// It reads first and writes only a change: a transaction holding a put goes through raft (a WAL fsync) even
+// when its compare takes the branch without it, and the leader runs this in every hook.
+func publishAppHealth(ctx context.Context, cli *cluster.Client, msg string) error {
+	resp, err := cli.Raw().Get(ctx, appStatusKey)
+	if err != nil {
+		return err
+	}
+	if len(resp.Kvs) == 1 && string(resp.Kvs[0].Value) == msg {
+		return nil
+	}
+	_, err = cli.Raw().Put(ctx, appStatusKey, msg)
+	return err
+}
+
+// tellLeaderWhatIsSeen wakes the Juju leader (a change to this unit's peer bag is a relation-changed there)
+// when the application status it last set is not what this unit now sees, e.g. a member back after the
+// leader's last hook. Said once per published status, so a lasting disagreement (a partition) is no hook
+// loop.
+func (c *unitContext) tellLeaderWhatIsSeen(ctx context.Context, cli *cluster.Client, r cluster.HealthReport) error {
+	resp, err := cli.Raw().Get(ctx, appStatusKey)
+	if err != nil || len(resp.Kvs) == 0 {
+		return err
+	}
+	_, msg := plan.AppStatus(r)
+	kv := resp.Kvs[0]
+	seen := plan.HealthSeen(strconv.FormatInt(kv.ModRevision, 10), string(kv.Value), msg)
+	if seen == "" {
+		return nil
+	}
+	return c.peers.setUnit(map[string]string{keyHealthSeen: seen})
 }
 
 // removeVanishedMembers removes members that belong to no unit and do not answer: their machine is gone and

@@ -15,15 +15,16 @@ const peerEndpoint = "cluster"
 
 // Application databag keys (leader-written).
 const (
-	keyClusterToken = "cluster-token"  // etcd's initial-cluster-token, fixed at bootstrap
-	keySeed         = "seed"           // the unit that bootstrapped the cluster as a single member
-	keyClusterID    = "cluster-id"     // hex cluster ID once bootstrapped; guards against foreign data dirs
-	keyPeerPort     = "peer-port"      // the peer port the cluster was formed with
-	keyCACert       = "ca-certificate" // the CA certificate (public half only)
-	keyCASecret     = "ca-secret-id"   // application-owned secret holding the CA key
-	keyRootSecret   = "root-secret-id" // application-owned secret holding the root user's password
-	keyCertificates = "certificates"   // JSON: unit name → signed certificates
-	keyAuthEnabled  = "auth-enabled"   // "true" once root exists and auth is on
+	keyClusterToken = "cluster-token"   // etcd's initial-cluster-token, fixed at bootstrap
+	keySeed         = "seed"            // the unit that bootstrapped the cluster as a single member
+	keyClusterID    = "cluster-id"      // hex cluster ID once bootstrapped; guards against foreign data dirs
+	keyPeerPort     = "peer-port"       // the peer port the cluster was formed with
+	keyCACert       = "ca-certificate"  // the CA certificate (public half only)
+	keyCASecret     = "ca-secret-id"    // application-owned secret holding the CA key
+	keyRootSecret   = "root-secret-id"  // application-owned secret holding the root user's password
+	keyCertificates = "certificates"    // JSON: unit name → signed certificates
+	keyAuthEnabled  = "auth-enabled"    // "true" once root exists and auth is on
+	keyPeerCN       = "peer-allowed-cn" // the CN peer listeners admit, once every unit presents it (peertrust.go)
 )
 
 // Unit databag keys (each unit its own).
@@ -33,8 +34,11 @@ const (
 	keyClientURL   = "client-url"   // https://address:port
 	keyMemberCSR   = "member-csr"   // CSR for the member (server+peer) certificate
 	keyClientCSR   = "client-csr"   // CSR for the unit's own root client certificate
+	keyGatewayCSR  = "gateway-csr"  // CSR for the CN-less certificate etcd's gRPC gateway presents to the member
 	keyMemberState = "member-state" // "", learner, voter, removed
 	keyMemberName  = "member-name"
+	keyHealthSeen  = "health-seen" // what this unit saw when the application status differed (plan.HealthSeen)
+	keyMemberCN    = "member-cn"   // the CN of the member certificate this unit has installed
 )
 
 // Member states a unit publishes about itself.
@@ -46,8 +50,9 @@ const (
 
 // issuedCerts are the certificates the leader signed for one unit.
 type issuedCerts struct {
-	Member string `json:"member"`
-	Client string `json:"client"`
+	Member  string `json:"member"`
+	Client  string `json:"client"`
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // peerRelation is one hook's view of the peer relation. Other units' bags are read only when a decision

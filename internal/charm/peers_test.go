@@ -98,3 +98,51 @@ func TestGivenARecordedPeerRelationWhenTeardownHooksRunThenTheyAskJujuAndKeepThe
 		}
 	}
 }
+
+// optionalIDsIn runs optionalRelationIDs for cos-agent as the given hook of etcd/0, with what the unit
+// remembered and with or without a cos-agent relation, and returns the ids, the state after, and the tools.
+func optionalIDsIn(t *testing.T, hook string, stored map[string]string, related bool) ([]string, goopstest.State, []string) {
+	t.Helper()
+	var ids []string
+	log := &toolLog{}
+	ctx := goopstest.NewContext(func() error {
+		resetUnitState()
+		log.inner = goops.GetCommandRunner()
+		goops.SetCommandRunner(log)
+		defer goops.SetCommandRunner(log.inner)
+		c := &unitContext{unit: "etcd/0", hook: hook}
+		var err error
+		ids, err = c.optionalRelationIDs(cosAgentEndpoint)
+		return err
+	}, goopstest.WithAppName("etcd"), goopstest.WithUnitID("etcd/0"))
+	state := goopstest.State{StoredState: stored}
+	if related {
+		state.Relations = []goopstest.Relation{{Endpoint: cosAgentEndpoint, ID: "cos-agent:7", RemoteAppName: "grafana-agent"}}
+	}
+	out := ctx.Run(hook, state)
+	if ctx.CharmErr != nil {
+		t.Fatal(ctx.CharmErr)
+	}
+	return ids, out, log.tools
+}
+
+func TestGivenNoCosAgentRelationWhenUpdateStatusRunsThenItIsNotListedAgainButAnyOtherHookLooks(t *testing.T) {
+	// A config-changed finds none and remembers it.
+	ids, out, tools := optionalIDsIn(t, "config-changed", nil, false)
+	if len(ids) != 0 || !slices.Contains(tools, "relation-ids") || out.StoredState["related cos-agent"] != "no" {
+		t.Fatalf("ids %v, tools %v, state %v: want relation-ids called and \"no\" remembered", ids, tools, out.StoredState)
+	}
+	// update-status then spares the call.
+	_, _, tools = optionalIDsIn(t, "update-status", out.StoredState, false)
+	if slices.Contains(tools, "relation-ids") {
+		t.Fatalf("update-status listed cos-agent relations again: %v", tools)
+	}
+	// The relation's own hook looks, finds it and remembers; update-status then lists it too.
+	ids, out, _ = optionalIDsIn(t, "cos-agent-relation-created", out.StoredState, true)
+	if len(ids) != 1 || out.StoredState["related cos-agent"] != "yes" {
+		t.Fatalf("relation-created: ids %v, state %v", ids, out.StoredState)
+	}
+	if ids, _, tools = optionalIDsIn(t, "update-status", out.StoredState, true); len(ids) != 1 || !slices.Contains(tools, "relation-ids") {
+		t.Fatalf("update-status with a relation: ids %v, tools %v", ids, tools)
+	}
+}

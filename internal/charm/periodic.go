@@ -52,7 +52,7 @@ func (pc periodicConfig) problems() []Problem {
 
 // periodicConfigProblems joins Config.Validate's list: a bad periodic option blocks like any other.
 func (c *unitContext) periodicConfigProblems() []Problem {
-	return c.cfg.periodicConfig.problems()
+	return append(c.cfg.periodicConfig.problems(), c.cfg.backupConfig.problems()...)
 }
 
 // periodicRecord is what the leader remembers about its periodic snapshots.
@@ -65,6 +65,10 @@ type periodicRecord struct {
 	TotalKeys   int       `json:"total-keys,omitempty"`
 	Hash        uint32    `json:"hash,omitempty"`
 	LastError   string    `json:"last-error,omitempty"`
+	// The same snapshot sent to S3, when an s3-integrator is related.
+	S3LastGood time.Time `json:"s3-last-good"`
+	S3BackupID string    `json:"s3-backup-id,omitempty"`
+	S3Error    string    `json:"s3-error,omitempty"`
 }
 
 func loadPeriodicRecord() periodicRecord {
@@ -130,6 +134,7 @@ func (c *unitContext) periodicSnapshot() {
 		r.LastGood, r.Path, r.SHA256 = s.Taken, s.Path, s.SHA256
 		r.Revision, r.TotalKeys, r.Hash = s.Status.Revision, s.Status.TotalKeys, s.Status.Hash
 		c.pruneSnapshots(dir, pc.Retention)
+		c.periodicBackup(s, &r)
 	}
 	if err := savePeriodicRecord(r); err != nil {
 		goops.LogWarningf("recording the periodic snapshot: %v", err)
@@ -176,6 +181,13 @@ func (c *unitContext) snapshotStatusAction() error {
 	}
 	if r.LastError != "" {
 		res["last-error"] = r.LastError
+	}
+	if !r.S3LastGood.IsZero() {
+		res["s3.last-good.time"] = r.S3LastGood.UTC().Format(time.RFC3339)
+		res["s3.last-good.backup-id"] = r.S3BackupID
+	}
+	if r.S3Error != "" {
+		res["s3.last-error"] = r.S3Error
 	}
 	if entries, err := os.ReadDir(c.hostPath(periodicSnapshotDir)); err == nil {
 		var kept []string

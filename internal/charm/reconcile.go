@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/pki"
 )
 
 // errBlocked means a person has to act; the message says what to do.
@@ -69,14 +71,26 @@ func (c *unitContext) reconcile() error {
 	if !ready {
 		return goops.SetUnitStatus(goops.StatusWaiting, "waiting for the leader to sign this unit's certificates")
 	}
+	if c.leader {
+		if err := c.enforcePeerCN(); err != nil {
+			return err
+		}
+	}
 	held, err := c.memberStep()
 	if err != nil {
 		return c.reportProgress(err)
 	}
-	if err := onceUntilChanged("opened-port", strconv.Itoa(c.cfg.Port), func() error {
-		return goops.SetPorts([]*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}})
+	ports := []*goops.Port{{Port: c.cfg.Port, Protocol: goops.ProtocolTCP}}
+	if c.cfg.MetricsPort != 0 {
+		ports = append(ports, &goops.Port{Port: c.cfg.MetricsPort, Protocol: goops.ProtocolTCP})
+	}
+	if err := onceUntilChanged("opened-port", fmt.Sprintf("%d,%d", c.cfg.Port, c.cfg.MetricsPort), func() error {
+		return goops.SetPorts(ports)
 	}); err != nil {
-		return fmt.Errorf("opening the client port: %w", err)
+		return fmt.Errorf("opening the client and metrics ports: %w", err)
+	}
+	if err := c.publishCOSAgent(); err != nil {
+		goops.LogWarningf("publishing to cos-agent: %v", err)
 	}
 	if c.leader {
 		c.periodicSnapshot()
@@ -136,8 +150,9 @@ func (c *unitContext) leaderSetup() error {
 		if err != nil {
 			return err
 		}
+		// A new cluster demands the member CN on its peer listeners from the first start (peertrust.go).
 		if err := c.peers.setApp(map[string]string{keyClusterToken: token, keySeed: c.unit,
-			keyPeerPort: strconv.Itoa(c.cfg.ManagementPort)}); err != nil {
+			keyPeerPort: strconv.Itoa(c.cfg.ManagementPort), keyPeerCN: plan.MemberCommonName}); err != nil {
 			return err
 		}
 	}
@@ -231,12 +246,31 @@ func (c *unitContext) reportHealth(held error) error {
 	if err := c.publishClassicRelations(members); err != nil {
 		return err
 	}
+	if !c.leader {
+		if err := c.tellLeaderWhatIsSeen(ctx, cli, report); err != nil {
+			goops.LogWarningf("telling the leader what this unit sees: %v", err)
+		}
+	}
 	st, msg := plan.UnitStatus(c.peerURL(), report)
 	if len(problems) > 0 {
 		return c.reportClientProblems(problems)
 	}
 	if held != nil && st == plan.Active {
 		st, msg = plan.Waiting, held.Error()
+	}
+	if c.leader && st == plan.Active {
+		// The bucket's state is the leader's to show, below anything that concerns the cluster itself.
+		switch s3st, s3msg := c.tendS3(); {
+		case s3st == goops.StatusBlocked:
+			return goops.SetUnitStatus(s3st, s3msg)
+		case s3msg != "":
+			msg += "; " + s3msg
+		}
+	}
+	if st == plan.Active {
+		if warnings := plan.Warnings(c.peerURL(), report, c.warnFacts()); len(warnings) > 0 {
+			msg += "; warning: " + strings.Join(warnings, "; ")
+		}
 	}
 	return goops.SetUnitStatus(goops.StatusName(st), msg)
 }
@@ -268,3 +302,25 @@ func (c *unitContext) clusterView(ctx context.Context) (*cluster.Client, []clust
 // ownMemberTimeout bounds asking this unit's own member before the others: a member that answers at all
 // answers a membership read in milliseconds.
 const ownMemberTimeout = 2 * time.Second
+
+// warnFacts gathers what the ahead-of-time warnings need: this member's certificate expiry, and on the
+// leader the periodic snapshot and S3 backup records.
+func (c *unitContext) warnFacts() plan.WarnFacts {
+	f := plan.WarnFacts{Now: c.now}
+	if raw, err := os.ReadFile(c.paths.MemberCert); err == nil {
+		if cert, err := pki.ParseCertificate(raw); err == nil {
+			f.CertNotAfter = cert.NotAfter
+		}
+	}
+	if !c.leader {
+		return f
+	}
+	if interval, err := c.cfg.periodicConfig.interval(); err == nil && interval > 0 {
+		r := loadPeriodicRecord()
+		f.SnapshotInterval, f.LastSnapshot, f.LastBackup = interval, r.LastGood, r.S3LastGood
+		if ids, err := c.optionalRelationIDs(s3Endpoint); err == nil && len(ids) > 0 {
+			f.S3Related = true
+		}
+	}
+	return f
+}

@@ -41,6 +41,32 @@ func (c *unitContext) relationIDs(endpoint string) ([]string, error) {
 	return ids, nil
 }
 
+// optionalRelationIDs is relationIDs for an endpoint most deployments never relate (cos-agent,
+// s3-credentials), without its hook tool call in update-status when the unit's last other hook found no
+// relation there: a relation arrives and leaves with hooks of its own on every unit (relation-created,
+// relation-broken), and a new leader starts with leader-elected, and each of those refreshes what is
+// remembered. A hook killed before the state is committed runs again.
+func (c *unitContext) optionalRelationIDs(endpoint string) ([]string, error) {
+	key := "related " + endpoint
+	if c.hook == "update-status" && getState(key) == "no" {
+		return nil, nil
+	}
+	ids, err := c.relationIDs(endpoint)
+	if err != nil {
+		return nil, err
+	}
+	seen := "no"
+	if len(ids) > 0 {
+		seen = "yes"
+	}
+	if getState(key) != seen {
+		if err := setState(key, seen); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
 // readClientRequests gathers every client relation's request (leader only: etcd_client requests live in the
 // requirer's application bag, which only a leader answers).
 func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdclient.Request, error) {
@@ -108,8 +134,8 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 	if err != nil {
 		return nil, nil, err
 	}
-	verified := getState(authVerifiedState) == strconv.FormatUint(authRev, 10)
-	plan := planClients(current, reqs, users, c.now)
+	verified := getState(authVerifiedState) == authVerifiedValue(authRev)
+	plan := c.planClients(current, reqs, users)
 	mended := false
 	for _, g := range plan.Revoke {
 		if err := c.revokeClient(ctx, cli, g, plan.Grants); err != nil {
@@ -119,6 +145,11 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 	}
 	for _, key := range slices.Sorted(maps.Keys(plan.Grants)) {
 		g := plan.Grants[key]
+		if g.Endpoint == gatewayEndpoint && !slices.Contains(users, g.User) {
+			// Its password lives only in etcd (and with its client): a user made again here could not log in.
+			goops.LogWarningf("gateway user %s is not in etcd (restored from an older snapshot?); run add-gateway-user for it again", g.User)
+			continue
+		}
 		settled := current[key] == g && slices.Contains(users, g.User)
 		if settled && !verified {
 			if settled, err = c.grantInPlace(ctx, cli, g); err != nil {
@@ -134,7 +165,7 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 			}
 			mended = true
 		}
-		if g.Endpoint != clientEndpoint {
+		if g.Endpoint == dbEndpoint || g.Endpoint == proxyEndpoint {
 			if g, err = c.ensureIssuedIdentity(g); err != nil {
 				return nil, nil, err
 			}
@@ -149,15 +180,26 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 	}
 	if !mended {
 		// Only a look found every grant whole: a hook that changed something looks again next time.
-		if err := setState(authVerifiedState, strconv.FormatUint(authRev, 10)); err != nil {
+		if err := setState(authVerifiedState, authVerifiedValue(authRev)); err != nil {
 			return nil, nil, err
 		}
 	}
 	return plan.Problems, &clientAnswers{byRelation: byRelation, grants: plan.Grants}, nil
 }
 
-// authVerifiedState is etcd's auth revision at which the leader last found every grant whole.
+// authVerifiedState is etcd's auth revision at which the leader last found every grant whole, with the
+// version of the rules that make a grant's permissions: a charm whose rules differ (grantRules) looks at
+// every grant again after a refresh, though etcd's auth did not change.
 const authVerifiedState = "auth-verified-revision"
+
+// grantRules names the rules of plan.Grant.Permissions; change it whenever they change.
+// 2: every grant less the charm's coordination range (CoordinationPrefix).
+// 3: db grants hold the root role too while db_admin is on (Grant.Roles).
+const grantRules = "3"
+
+func authVerifiedValue(authRev uint64) string {
+	return strconv.FormatUint(authRev, 10) + "/rules-" + grantRules
+}
 
 // clientAnswers are the etcd_client requests the leader serves, to be answered once every member trusts them.
 type clientAnswers struct {
@@ -165,8 +207,8 @@ type clientAnswers struct {
 	grants     clientRegistry
 }
 
-// grantInPlace reports whether etcd holds g as it should be: the user holds exactly its own role, and the
-// role exactly g's permissions.
+// grantInPlace reports whether etcd holds g as it should be: the user holds exactly the grant's roles (its
+// own, and root for an administering db consumer), and its own role exactly g's permissions.
 func (c *unitContext) grantInPlace(ctx context.Context, cli *cluster.Client, g clientGrant) (bool, error) {
 	roles, err := cli.UserRoles(ctx, g.User)
 	if errors.Is(err, cluster.ErrUserNotFound) {
@@ -175,15 +217,17 @@ func (c *unitContext) grantInPlace(ctx context.Context, cli *cluster.Client, g c
 	if err != nil {
 		return false, err
 	}
-	if len(roles) != 1 || roles[0] != g.User {
+	slices.Sort(roles)
+	if !slices.Equal(roles, g.Roles()) {
 		return false, nil
 	}
 	return cli.RoleMatches(ctx, g.User, g.Permissions())
 }
 
 // grantUser makes etcd match one grant: the user (no password: it authenticates by its certificate's CN),
-// its role with exactly the grant's permissions, and no other role. Each call only adds what is missing
-// before it takes anything away, so a grant interrupted half way leaves the client at least what it had.
+// its role with exactly the grant's permissions, the grant's roles and no other. Each call only adds what is
+// missing before it takes anything away, so a grant interrupted half way leaves the client at least what it
+// had.
 func (c *unitContext) grantUser(ctx context.Context, cli *cluster.Client, g clientGrant) error {
 	if err := cli.EnsureUser(ctx, g.User, ""); err != nil {
 		return err
@@ -191,16 +235,19 @@ func (c *unitContext) grantUser(ctx context.Context, cli *cluster.Client, g clie
 	if err := cli.EnsureRole(ctx, g.User, g.Permissions()); err != nil {
 		return err
 	}
-	if err := cli.GrantRole(ctx, g.User, g.User); err != nil {
-		return err
+	want := g.Roles()
+	for _, r := range want {
+		if err := cli.GrantRole(ctx, g.User, r); err != nil {
+			return err
+		}
 	}
 	roles, err := cli.UserRoles(ctx, g.User)
 	if err != nil {
 		return err
 	}
 	for _, r := range roles {
-		if r != g.User {
-			goops.LogWarningf("revoking role %s from etcd user %s: a client holds its own role only", r, g.User)
+		if !slices.Contains(want, r) {
+			goops.LogWarningf("revoking role %s from etcd user %s: a client holds only the roles of its grant", r, g.User)
 			if err := cli.RevokeRole(ctx, g.User, r); err != nil {
 				return err
 			}
@@ -396,7 +443,7 @@ func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
 		return nil
 	}
 	grants := c.peers.clientRegistry()
-	if !slices.ContainsFunc(slices.Collect(maps.Values(grants)), func(g clientGrant) bool { return g.Endpoint != clientEndpoint }) {
+	if !slices.ContainsFunc(slices.Collect(maps.Values(grants)), func(g clientGrant) bool { return g.Endpoint == dbEndpoint || g.Endpoint == proxyEndpoint }) {
 		return nil // no db or proxy client yet: nothing to publish, and no need to list those relations
 	}
 	members, err := c.unitMembers(members)
@@ -428,7 +475,8 @@ func (c *unitContext) publishClassicRelations(members []cluster.Member) error {
 				err = etcd.Publish(id, etcd.ProviderData{ConnectionString: etcd.ConnectionString(uris),
 					Version: version.Version, Credentials: creds})
 			} else {
-				err = etcdproxy.Publish(id, etcdproxy.ProviderData{Cluster: etcdproxy.ClusterString(cluster), Credentials: creds})
+				err = etcdproxy.Publish(id, etcdproxy.ProviderData{Cluster: etcdproxy.ClusterString(cluster),
+					ConnectionString: etcd.ConnectionString(uris), Credentials: creds})
 			}
 			if err != nil {
 				return fmt.Errorf("publishing to %s: %w", id, err)

@@ -55,6 +55,7 @@ type restoreParams struct {
 	SHA256     string `json:"sha256"`
 	Target     string `json:"target"`
 	SkipBackup bool   `json:"skip-backup"`
+	BackupID   string `json:"backup-id"`
 }
 
 // restoreAction replaces the whole cluster's data with a snapshot. Everything that can be wrong with the
@@ -70,12 +71,26 @@ func (c *unitContext) restoreAction() error {
 	if err := goops.GetActionParams(&p); err != nil {
 		return err
 	}
-	src, err := c.snapshotSource(p.Path)
+	staging, err := os.MkdirTemp(filepath.Dir(c.paths.DataDir), ".etcd-restore-")
 	if err != nil {
-		return err
+		return fmt.Errorf("creating a staging dir next to %s: %w", c.paths.DataDir, err)
+	}
+	defer os.RemoveAll(staging)
+	var src string
+	switch p.BackupID = strings.TrimSpace(p.BackupID); {
+	case p.BackupID != "" && p.Path != "":
+		return fmt.Errorf("give either backup-id (a backup in S3) or path (a file on the unit), not both")
+	case p.BackupID != "":
+		if src, _, err = c.downloadBackup(p.BackupID, staging); err != nil {
+			return fmt.Errorf("%w (nothing was changed)", err)
+		}
+	default:
+		if src, err = c.snapshotSource(p.Path); err != nil {
+			return err
+		}
 	}
 	if p.SHA256 != "" {
-		sum, _, err := fileSHA256(src)
+		sum, _, err := etcd.FileSHA256(src)
 		if err != nil {
 			return err
 		}
@@ -83,11 +98,6 @@ func (c *unitContext) restoreAction() error {
 			return fmt.Errorf("%s has sha256 %s, not %s; check you have the right file (nothing was changed)", src, sum, p.SHA256)
 		}
 	}
-	staging, err := os.MkdirTemp(filepath.Dir(c.paths.DataDir), ".etcd-restore-")
-	if err != nil {
-		return fmt.Errorf("creating a staging dir next to %s: %w", c.paths.DataDir, err)
-	}
-	defer os.RemoveAll(staging)
 	db, err := etcd.UnpackSnapshot(src, staging)
 	if err != nil {
 		return fmt.Errorf("%w; supply a snapshot taken with the snapshot action (nothing was changed)", err)
@@ -242,7 +252,10 @@ func (c *unitContext) backupDataDir(target string) (takenSnapshot, error) {
 	if err := etcd.ArchiveDir(c.paths.DataDir, path); err != nil {
 		return takenSnapshot{}, err
 	}
-	sum, size, err := fileSHA256(path)
+	if err := c.handOver(path); err != nil {
+		return takenSnapshot{}, err
+	}
+	sum, size, err := etcd.FileSHA256(path)
 	return takenSnapshot{Path: path, SHA256: sum, Size: size}, err
 }
 

@@ -2,10 +2,7 @@ package charm
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +54,9 @@ func (c *unitContext) snapshotAction() error {
 	if err != nil {
 		return err
 	}
+	if err := c.handOver(s.Path); err != nil {
+		return err
+	}
 	return goops.SetActionResults(map[string]string{
 		"snapshot.path":    s.Path,
 		"snapshot.size":    humanSize(s.Size),
@@ -103,7 +103,7 @@ func (c *unitContext) takeSnapshot(ctx context.Context, dir string) (takenSnapsh
 	if err := etcd.PackSnapshot(db, archive); err != nil {
 		return takenSnapshot{}, err
 	}
-	sum, size, err := fileSHA256(archive)
+	sum, size, err := etcd.FileSHA256(archive)
 	if err != nil {
 		return takenSnapshot{}, err
 	}
@@ -121,20 +121,6 @@ func streamSnapshot(ctx context.Context, cli *cluster.Client, endpoint, path str
 		return fmt.Errorf("taking a snapshot from %s: %w", endpoint, err)
 	}
 	return nil
-}
-
-func fileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // hostPath places an operator-given absolute path under the unit's filesystem root (a no-op under Juju,

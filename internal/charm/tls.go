@@ -13,6 +13,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
@@ -128,8 +129,8 @@ func (c *unitContext) ensureKeysAndCSRs() error {
 	sans := c.memberSANs()
 	issued := c.peers.certificates()[c.unit]
 	want := map[string]string{}
-	if !csrCovers(c.peers.Self[keyMemberCSR], memberKey, c.memberName(), sans) || c.needsRenewal(issued.Member) {
-		csr, err := pki.NewCSR(memberKey, c.memberName(), sans)
+	if !csrCovers(c.peers.Self[keyMemberCSR], memberKey, plan.MemberCommonName, sans) || c.needsRenewal(issued.Member) {
+		csr, err := pki.NewCSR(memberKey, plan.MemberCommonName, sans)
 		if err != nil {
 			return fmt.Errorf("creating the member CSR: %w", err)
 		}
@@ -141,6 +142,17 @@ func (c *unitContext) ensureKeysAndCSRs() error {
 			return fmt.Errorf("creating the client CSR: %w", err)
 		}
 		want[keyClientCSR] = string(csr)
+	}
+	gatewayKey, err := c.ensureKey(c.paths.GatewayKey)
+	if err != nil {
+		return err
+	}
+	if !csrCovers(c.peers.Self[keyGatewayCSR], gatewayKey, "", nil) || c.needsRenewal(issued.Gateway) {
+		csr, err := pki.NewAnonymousCSR(gatewayKey)
+		if err != nil {
+			return fmt.Errorf("creating the gateway CSR: %w", err)
+		}
+		want[keyGatewayCSR] = string(csr)
 	}
 	return c.peers.setUnit(want)
 }
@@ -220,8 +232,15 @@ func (c *unitContext) signPending() error {
 			goops.LogWarningf("not signing the client certificate of %s: %v", unit, err)
 			continue
 		}
-		if mchanged || cchanged {
-			certs[unit] = issuedCerts{Member: member, Client: client}
+		// The gateway certificate is not needed to run (without it, etcd's gateway presents the member
+		// certificate), so a request the leader cannot sign holds nothing else back.
+		gateway, gchanged, err := c.signIfNeeded(bag[keyGatewayCSR], cur.Gateway, pki.AnonymousClient)
+		if err != nil {
+			goops.LogWarningf("not signing the gateway certificate of %s: %v", unit, err)
+			gateway, gchanged = cur.Gateway, false
+		}
+		if mchanged || cchanged || gchanged {
+			certs[unit] = issuedCerts{Member: member, Client: client, Gateway: gateway}
 			changed = true
 		}
 	}
@@ -321,5 +340,46 @@ func (c *unitContext) installCertificates() (bool, error) {
 			return false, err
 		}
 	}
+	if err := c.installGatewayCertificate(issued.Gateway); err != nil {
+		return false, err
+	}
+	if cert, err := pki.ParseCertificate([]byte(issued.Member)); err == nil {
+		if err := c.peers.setUnit(map[string]string{keyMemberCN: cert.Subject.CommonName}); err != nil {
+			return false, err
+		}
+	}
 	return true, nil
+}
+
+// installGatewayCertificate writes the CN-less certificate etcd's gRPC gateway presents on its own
+// connection, once one matches this unit's key. etcd is configured to present it only while the file is
+// there (gatewayClientTLS), and reads it per handshake, so a renewal needs no restart.
+func (c *unitContext) installGatewayCertificate(certPEM string) error {
+	if certPEM == "" {
+		return nil
+	}
+	key, err := os.ReadFile(c.paths.GatewayKey)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", c.paths.GatewayKey, err)
+	}
+	if ok, err := pki.CertMatchesKey([]byte(certPEM), key); err != nil || !ok {
+		return nil // signed for an older key; the leader will sign the current one
+	}
+	_, err = etcd.WriteFile(c.paths.GatewayCert, []byte(certPEM), 0o644)
+	return err
+}
+
+// gatewayClientTLS names the gateway's certificate for etcd's client listener once it is installed. Until
+// then etcd's gateway presents the member certificate, whose CN names no etcd user (member names are
+// reserved), so a gateway request without a token is refused either way; with it, the connection carries
+// no name at all.
+func (c *unitContext) gatewayClientTLS(f etcd.TLSFiles) etcd.TLSFiles {
+	if _, err := os.Stat(c.paths.GatewayCert); err != nil {
+		return f
+	}
+	if _, err := os.Stat(c.paths.GatewayKey); err != nil {
+		return f
+	}
+	f.ClientCertFile, f.ClientKeyFile = c.paths.GatewayCert, c.paths.GatewayKey
+	return f
 }

@@ -40,7 +40,7 @@ func (p *peerRelation) trustGeneration() int64 {
 }
 
 // advanceTrustGeneration is the leader's: a registry whose bundle differs from the recorded one gets the next
-// generation, and etcd is told (again, when an earlier hook could not tell it).
+// generation, and etcd is told (again, when an earlier hook could not tell it, or something else wrote there).
 func (c *unitContext) advanceTrustGeneration(ctx context.Context, cli *cluster.Client) error {
 	digest := trustDigest(c.clientTrustBundle())
 	gen := c.peers.trustGeneration()
@@ -51,9 +51,11 @@ func (c *unitContext) advanceTrustGeneration(ctx context.Context, cli *cluster.C
 		}
 	}
 	published, ok, err := readTrustGeneration(ctx, cli)
-	if err != nil || (ok && published.Generation >= gen) {
+	if err != nil || (ok && published.Generation == gen) {
 		return err
 	}
+	// Any other generation in etcd is not the leader's word (an administering db consumer can write there):
+	// it is replaced, so a member never waits on a bundle that is not coming.
 	raw, _ := json.Marshal(trustGeneration{Generation: gen, Changed: time.Now().UnixNano()})
 	if _, err := cli.Raw().Put(ctx, trustGenerationKey, string(raw)); err != nil {
 		goops.LogWarningf("publishing client trust generation %d: %v (members restart without waiting for it)", gen, err)

@@ -65,14 +65,16 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 	peerTLS := etcd.TLSFiles{TrustedCAFile: c.paths.CACert, CertFile: c.paths.MemberCert, KeyFile: c.paths.MemberKey}
 	clientTLS := peerTLS
 	clientTLS.TrustedCAFile = c.paths.ClientTrust
+	clientTLS = c.gatewayClientTLS(clientTLS)
+	peerTLS.AllowedCNs = c.peerAllowedCNs()
 	return etcd.Config{
 		Name:                    c.memberName(),
 		DataDir:                 c.paths.DataDir,
 		ListenClientURLs:        []string{"https://" + net.JoinHostPort(listen, port)},
 		AdvertiseClientURLs:     []string{c.clientURL()},
 		ListenPeerURLs:          []string{"https://" + net.JoinHostPort(listen, peerPort)},
+		ListenMetricsURLs:       c.metricsURLs(listen),
 		AdvertisePeerURLs:       []string{c.peerURL()},
-		InsecureLocalHTTP:       c.cfg.BindWithInsecureHTTP,
 		InitialCluster:          b.InitialCluster,
 		InitialClusterState:     b.State,
 		InitialClusterToken:     b.Token,
@@ -262,4 +264,14 @@ func (c *unitContext) serviceActive() bool {
 func (c *unitContext) dataDirEmpty() bool {
 	entries, err := os.ReadDir(filepath.Join(c.paths.DataDir, "member"))
 	return err != nil || len(entries) == 0
+}
+
+// metricsURLs is etcd's plain-HTTP metrics listener: /metrics and /health only, no keys, no client
+// certificate, so that a scraper on the network (grafana-agent, Prometheus) needs none of the cluster's
+// credentials. None when metrics_port is 0.
+func (c *unitContext) metricsURLs(listen string) []string {
+	if c.cfg.MetricsPort == 0 {
+		return nil
+	}
+	return []string{"http://" + net.JoinHostPort(listen, strconv.Itoa(c.cfg.MetricsPort))}
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // Member is one etcd cluster member as the membership list records it.
@@ -81,7 +82,9 @@ func (c *Client) Member(ctx context.Context, id uint64) (Member, error) {
 // AddLearner registers a new learner with the given peer URLs and returns it
 // with the membership list after the add (what the new member needs for its
 // initial-cluster). It retries, until ctx ends, while etcd refuses adds for
-// the 5 s after a membership change or restart.
+// the 5 s after a membership change or restart, and after a request raft
+// dropped because another membership change was pending (see
+// changeAttemptTimeout).
 //
 // It is idempotent: if a member with exactly these peer URLs is already
 // registered (an earlier attempt that timed out but was applied, or a
@@ -94,13 +97,16 @@ func (c *Client) AddLearner(ctx context.Context, peerURLs []string) (Member, []M
 	}
 	var added Member
 	var members []Member
-	err := retry(ctx, IsTransient, func(ctx context.Context) error {
-		resp, err := c.cli.MemberAddAsLearner(ctx, peerURLs)
+	err := retry(ctx, retryableChange, func(ctx context.Context) error {
+		resp, err := changeAttempt(ctx, func(ctx context.Context) (*clientv3.MemberAddResponse, error) {
+			return c.cli.MemberAddAsLearner(ctx, peerURLs)
+		})
 		if err == nil {
 			added, members = memberFromPB(resp.Member), membersFromPB(resp.Members)
 			return nil
 		}
-		if k := kindOf(err); k != ErrPeerURLExists && k != ErrTooManyLearners && !isEtcd(err, rpctypes.ErrMemberExist) {
+		if k := kindOf(err); k != ErrPeerURLExists && k != ErrTooManyLearners && !isEtcd(err, rpctypes.ErrMemberExist) &&
+			!errors.Is(err, errChangeDropped) {
 			return err
 		}
 		// Each of these refusals may mean the member is ours already (etcd
@@ -122,6 +128,30 @@ func (c *Client) AddLearner(ctx context.Context, peerURLs []string) (Member, []M
 	return added, members, nil
 }
 
+// changeAttemptTimeout bounds one membership change request. raft takes one membership change at a time and
+// drops one proposed while another is pending without telling the proposer (etcd then waits out the
+// request's deadline), so two units joining at once would otherwise leave one waiting for its whole hook;
+// a healthy cluster commits a change in milliseconds.
+const changeAttemptTimeout = 5 * time.Second
+
+// errChangeDropped is an attempt that timed out while the caller's own deadline had not: most likely a
+// proposal raft dropped, to be looked up and tried again.
+var errChangeDropped = errors.New("etcd did not answer the membership change within " + changeAttemptTimeout.String() +
+	" (raft drops a change proposed while another is pending)")
+
+// changeAttempt runs one membership change request under its own deadline.
+func changeAttempt[R any](ctx context.Context, call func(context.Context) (R, error)) (R, error) {
+	actx, cancel := context.WithTimeout(ctx, changeAttemptTimeout)
+	defer cancel()
+	resp, err := call(actx)
+	if err != nil && actx.Err() != nil && ctx.Err() == nil {
+		return resp, fmt.Errorf("%w: %w", errChangeDropped, err)
+	}
+	return resp, err
+}
+
+func retryableChange(err error) bool { return IsTransient(err) || errors.Is(err, errChangeDropped) }
+
 func (c *Client) memberWithPeerURLs(ctx context.Context, peerURLs []string) (*Member, []Member, error) {
 	ms, err := c.Members(ctx)
 	if err != nil {
@@ -140,8 +170,10 @@ func (c *Client) memberWithPeerURLs(ctx context.Context, peerURLs []string) (*Me
 // log is within 90% of the leader's, so this retries until ctx ends.
 // Promoting a member that already votes is not an error.
 func (c *Client) Promote(ctx context.Context, id uint64) error {
-	err := retry(ctx, IsTransient, func(ctx context.Context) error {
-		_, err := c.cli.MemberPromote(ctx, id)
+	err := retry(ctx, retryableChange, func(ctx context.Context) error {
+		_, err := changeAttempt(ctx, func(ctx context.Context) (*clientv3.MemberPromoteResponse, error) {
+			return c.cli.MemberPromote(ctx, id)
+		})
 		if kindOf(err) == ErrNotLearner {
 			return nil
 		}

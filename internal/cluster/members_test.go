@@ -1,9 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
 )
@@ -115,4 +118,52 @@ func TestGrowByLearnersThenShrink(t *testing.T) {
 		r, err := c.Health(opContext(t), nil)
 		return err == nil && r.Healthy() && r.Voters == 2 && r.HealthyVoters == 2 && r.Leader == target.ID, err
 	})
+}
+
+// TestTwoUnitsAddingLearnersAtOnceGetAnAnswerPromptly: raft takes one membership change at a time and drops
+// a second proposed before the first is applied, without telling the proposer. Two units joining together
+// (as after a restore, when every other unit rejoins at once) must each get an answer, the member added or
+// too many learners, in a few seconds, not wait out their deadline.
+func TestTwoUnitsAddingLearnersAtOnceGetAnAnswerPromptly(t *testing.T) {
+	tc := newTestCluster(t)
+	seed := tc.bootstrap(1)[0]
+	c := tc.rootClient(seed)
+	for round := range 5 {
+		a, b := tc.newMember(fmt.Sprintf("a%d", round)), tc.newMember(fmt.Sprintf("b%d", round))
+		ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+		errs := make(chan error, 2)
+		started := time.Now()
+		for _, m := range []*testMember{a, b} {
+			go func() {
+				_, _, err := c.AddLearner(ctx, []string{m.peerURL})
+				errs <- err
+			}()
+		}
+		var added int
+		for range 2 {
+			switch err := <-errs; {
+			case err == nil:
+				added++
+			case errors.Is(err, ErrTooManyLearners):
+			default:
+				t.Fatalf("round %d: %v after %s", round, err, time.Since(started))
+			}
+		}
+		cancel()
+		if took := time.Since(started); added != 1 || took > 20*time.Second {
+			t.Fatalf("round %d: %d learners added in %s; want exactly one, answered well before the 40s deadline", round, added, took)
+		}
+		// Take the learner out again for the next round.
+		members, err := c.Members(opContext(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range members {
+			if m.IsLearner {
+				if err := c.Remove(opContext(t), m.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
 }

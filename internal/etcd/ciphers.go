@@ -7,9 +7,12 @@ import (
 	"strings"
 )
 
-// DefaultCipherSuites is the classic charm's default tls_cipher_suites (the
-// Mozilla "intermediate" TLS 1.2 list), spelled with Go's names. TLS 1.3
-// suites are not configurable in Go and are always on.
+// DefaultCipherSuites is what the charm offers on TLS 1.2 when tls_cipher_suites
+// is empty: ECDHE key exchange with AEAD ciphers only (the Mozilla
+// "intermediate" TLS 1.2 list, which the classic charm's default also was),
+// spelled with Go's names. Go's own default list, which etcd falls back to
+// without a list, still has the CBC-SHA1 suites. TLS 1.3 suites are not
+// configurable in Go and are always on.
 var DefaultCipherSuites = []string{
 	"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
 	"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",

@@ -54,6 +54,12 @@ type TLSFiles struct {
 	TrustedCAFile string
 	CertFile      string
 	KeyFile       string
+	// ClientCertFile and ClientKeyFile, on the client listener, are what etcd presents when it dials its
+	// own client port: the gRPC gateway does. Empty, etcd presents CertFile.
+	ClientCertFile string
+	ClientKeyFile  string
+	// AllowedCNs, when set, are the only client certificate CNs the listener admits (beyond its CA).
+	AllowedCNs []string
 }
 
 // Config is what the charm decides for one member. Zero numeric fields and
@@ -202,6 +208,14 @@ func (c Config) Validate() error {
 	checkTLS := func(what string, f TLSFiles) {
 		for _, p := range []string{f.TrustedCAFile, f.CertFile, f.KeyFile} {
 			if !filepath.IsAbs(p) {
+				add("%s: TLS file path %q is not absolute", what, p)
+			}
+		}
+		if (f.ClientCertFile == "") != (f.ClientKeyFile == "") {
+			add("%s: client-cert-file and client-key-file come together", what)
+		}
+		for _, p := range []string{f.ClientCertFile, f.ClientKeyFile} {
+			if p != "" && !filepath.IsAbs(p) {
 				add("%s: TLS file path %q is not absolute", what, p)
 			}
 		}

@@ -19,6 +19,8 @@ type Paths struct {
 	MemberKey      string
 	RootClientCert string // CN=root, the charm's own etcd credential
 	RootClientKey  string
+	GatewayCert    string // no CN: what etcd's gRPC gateway presents on its own connection (no user)
+	GatewayKey     string
 
 	Binary  string // /usr/local/bin/etcd, the multi-call charm binary
 	Etcdctl string // /usr/local/bin/etcdctl wrapper script
@@ -60,6 +62,8 @@ func NewPaths(root, dataStorage string) Paths {
 		MemberKey:      filepath.Join(tlsDir, "member.key"),
 		RootClientCert: filepath.Join(tlsDir, "root.crt"),
 		RootClientKey:  filepath.Join(tlsDir, "root.key"),
+		GatewayCert:    filepath.Join(tlsDir, "gateway.crt"),
+		GatewayKey:     filepath.Join(tlsDir, "gateway.key"),
 		Binary:         under("/usr/local/bin/etcd"),
 		Etcdctl:        under("/usr/local/bin/etcdctl"),
 		Etcdutl:        under("/usr/local/bin/etcdutl"),

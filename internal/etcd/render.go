@@ -45,10 +45,13 @@ type configFile struct {
 }
 
 type securitySection struct {
-	CertFile       string `yaml:"cert-file"`
-	KeyFile        string `yaml:"key-file"`
-	ClientCertAuth bool   `yaml:"client-cert-auth"`
-	TrustedCAFile  string `yaml:"trusted-ca-file"`
+	CertFile       string   `yaml:"cert-file"`
+	KeyFile        string   `yaml:"key-file"`
+	ClientCertAuth bool     `yaml:"client-cert-auth"`
+	TrustedCAFile  string   `yaml:"trusted-ca-file"`
+	ClientCertFile string   `yaml:"client-cert-file,omitempty"`
+	ClientKeyFile  string   `yaml:"client-key-file,omitempty"`
+	AllowedCNs     []string `yaml:"allowed-cn,omitempty"`
 }
 
 // Render validates c and returns etcd's --config-file content.
@@ -116,7 +119,8 @@ func (c Config) Render() ([]byte, error) {
 }
 
 func security(f TLSFiles) securitySection {
-	return securitySection{CertFile: f.CertFile, KeyFile: f.KeyFile, ClientCertAuth: true, TrustedCAFile: f.TrustedCAFile}
+	return securitySection{CertFile: f.CertFile, KeyFile: f.KeyFile, ClientCertAuth: true, TrustedCAFile: f.TrustedCAFile,
+		ClientCertFile: f.ClientCertFile, ClientKeyFile: f.ClientKeyFile, AllowedCNs: f.AllowedCNs}
 }
 
 // InitialClusterString renders members as etcd's name=peerURL list, sorted

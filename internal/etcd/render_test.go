@@ -248,3 +248,29 @@ func TestValidateReportsAllProblems(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderGatewayClientCertificateAndPeerAllowedCN(t *testing.T) {
+	p := tempPaths(t)
+	c := singleMember(p, "127.0.0.1", 2379, 2380)
+	cfg, data := loadRendered(t, p, c)
+	if cfg.ClientTLSInfo.ClientCertFile != "" || bytes.Contains(data, []byte("client-cert-file")) {
+		t.Fatalf("a client certificate was rendered though none was given:\n%s", data)
+	}
+	c.ClientTLS.ClientCertFile, c.ClientTLS.ClientKeyFile = p.GatewayCert, p.GatewayKey
+	cfg, _ = loadRendered(t, p, c)
+	if cfg.ClientTLSInfo.ClientCertFile != p.GatewayCert || cfg.ClientTLSInfo.ClientKeyFile != p.GatewayKey {
+		t.Errorf("etcd reads client-cert-file %q key %q, want the gateway's", cfg.ClientTLSInfo.ClientCertFile, cfg.ClientTLSInfo.ClientKeyFile)
+	}
+	if cfg.PeerTLSInfo.ClientCertFile != "" {
+		t.Errorf("the peer listener got a client certificate: %q", cfg.PeerTLSInfo.ClientCertFile)
+	}
+	c.PeerTLS.AllowedCNs = []string{"etcd-member"}
+	cfg, _ = loadRendered(t, p, c)
+	if got := cfg.PeerTLSInfo.AllowedCNs; len(got) != 1 || got[0] != "etcd-member" || len(cfg.ClientTLSInfo.AllowedCNs) != 0 {
+		t.Errorf("peer allowed CNs %v, client allowed CNs %v; want etcd-member on the peer listener only", got, cfg.ClientTLSInfo.AllowedCNs)
+	}
+	c.ClientTLS.ClientKeyFile = ""
+	if err := c.Validate(); err == nil {
+		t.Error("a client certificate without its key was accepted")
+	}
+}

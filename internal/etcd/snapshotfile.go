@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -253,4 +254,19 @@ func ArchiveDir(dir, archive string) error {
 		return fmt.Errorf("archiving %s into %s: %w", dir, archive, err)
 	}
 	return nil
+}
+
+// FileSHA256 is the sha256 (hex) and size of a file: what a snapshot's or backup's integrity is checked by.
+func FileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

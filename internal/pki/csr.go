@@ -15,6 +15,15 @@ func NewCSR(keyPEM []byte, commonName string, sans []string) ([]byte, error) {
 	if commonName == "" {
 		return nil, errors.New("creating CSR: common name is empty")
 	}
+	return newCSR(keyPEM, pkix.Name{CommonName: commonName}, sans)
+}
+
+// NewAnonymousCSR makes a certificate request without a CN, to be signed with the AnonymousClient profile.
+func NewAnonymousCSR(keyPEM []byte) ([]byte, error) {
+	return newCSR(keyPEM, anonymousSubject, nil)
+}
+
+func newCSR(keyPEM []byte, subject pkix.Name, sans []string) ([]byte, error) {
 	key, err := ParsePrivateKey(keyPEM)
 	if err != nil {
 		return nil, fmt.Errorf("creating CSR: %w", err)
@@ -24,7 +33,7 @@ func NewCSR(keyPEM []byte, commonName string, sans []string) ([]byte, error) {
 		return nil, fmt.Errorf("creating CSR: %w", err)
 	}
 	tmpl := &x509.CertificateRequest{
-		Subject:     pkix.Name{CommonName: commonName},
+		Subject:     subject,
 		IPAddresses: ips,
 		DNSNames:    dns,
 	}

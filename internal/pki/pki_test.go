@@ -460,3 +460,39 @@ func TestParseBundleSkipsOtherBlocks(t *testing.T) {
 		t.Errorf("ParseCertificates = %d certs, %v", len(certs), err)
 	}
 }
+
+func TestAnonymousClientCertificatesHaveNoCNAndOnlyThatProfileMakesThem(t *testing.T) {
+	ca := mustCA(t, "etcd-ca")
+	key := mustKey(t)
+	csr, err := NewAnonymousCSR(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A CN-less request signs only as an anonymous client, and a CN request never does.
+	certPEM := mustSign(t, ca, csr, AnonymousClient)
+	cert, _ := ParseCertificate(certPEM)
+	if cert.Subject.CommonName != "" || len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth {
+		t.Errorf("anonymous cert CN=%q EKU=%v", cert.Subject.CommonName, cert.ExtKeyUsage)
+	}
+	if err := Verify(ca.CertPEM, certPEM, x509.ExtKeyUsageClientAuth, time.Now()); err != nil {
+		t.Errorf("anonymous cert does not verify for clientAuth: %v", err)
+	}
+	for _, profile := range []Profile{Client, ServerAndClient} {
+		if _, err := Sign(ca, csr, profile, time.Hour); err == nil {
+			t.Errorf("a CN-less request was signed as %s", profile)
+		}
+	}
+	if _, err := Sign(ca, mustCSR(t, key, "app1"), AnonymousClient, time.Hour); err == nil {
+		t.Error("a request with a CN was signed as an anonymous client")
+	}
+	kp, err := IssueAnonymousClient(ca, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := ParseCertificate(kp.CertPEM); c.Subject.CommonName != "" {
+		t.Errorf("IssueAnonymousClient: CN %q", c.Subject.CommonName)
+	}
+	if ok, err := CertMatchesKey(kp.CertPEM, kp.KeyPEM); err != nil || !ok {
+		t.Errorf("IssueAnonymousClient: key does not match: %v %v", ok, err)
+	}
+}

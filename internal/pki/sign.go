@@ -23,7 +23,16 @@ const (
 	ServerAndClient Profile = iota
 	// Client is for the charm's own root credential and for relation clients.
 	Client
+	// AnonymousClient is a client certificate without a CN. With client-cert-auth etcd takes a verified
+	// certificate's CN as the user, so this one names nobody: its holder completes the TLS handshake and
+	// must log in with a password. It is what etcd's gRPC gateway presents on its own connection to the
+	// member (so a gateway request without a token runs as no one), and what gateway users (Patroni) hold,
+	// since the gateway refuses any client certificate that has a CN.
+	AnonymousClient
 )
+
+// anonymousSubject names an AnonymousClient certificate for people (etcd reads only the CN).
+var anonymousSubject = pkix.Name{Organization: []string{"etcd charm"}, OrganizationalUnit: []string{"anonymous client"}}
 
 func (p Profile) String() string {
 	switch p {
@@ -31,6 +40,8 @@ func (p Profile) String() string {
 		return "server-and-client"
 	case Client:
 		return "client"
+	case AnonymousClient:
+		return "anonymous-client"
 	default:
 		return fmt.Sprintf("Profile(%d)", int(p))
 	}
@@ -40,7 +51,7 @@ func (p Profile) extKeyUsages() ([]x509.ExtKeyUsage, error) {
 	switch p {
 	case ServerAndClient:
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}, nil
-	case Client:
+	case Client, AnonymousClient:
 		return []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, nil
 	default:
 		return nil, fmt.Errorf("unknown certificate profile %d", int(p))
@@ -87,6 +98,9 @@ func Sign(ca KeyPair, csrPEM []byte, profile Profile, validity time.Duration) ([
 	if isCA {
 		return nil, fmt.Errorf("signing request for %q: refusing a request for a CA certificate", csr.Subject.CommonName)
 	}
+	if (profile == AnonymousClient) != (csr.Subject.CommonName == "") {
+		return nil, fmt.Errorf("signing request for %q: an anonymous client certificate, and only one, has no common name", csr.Subject.CommonName)
+	}
 	if profile == ServerAndClient && len(csr.IPAddresses)+len(csr.DNSNames) == 0 {
 		return nil, fmt.Errorf("signing request for %q: a member certificate needs at least one IP or DNS SAN", csr.Subject.CommonName)
 	}
@@ -116,8 +130,27 @@ func IssueClient(ca KeyPair, commonName string, validity time.Duration) (KeyPair
 	return KeyPair{CertPEM: encodePEM(pemCertificate, der), KeyPEM: keyPEM}, nil
 }
 
+// IssueAnonymousClient makes a key and a client certificate without a CN (see AnonymousClient).
+func IssueAnonymousClient(ca KeyPair, validity time.Duration) (KeyPair, error) {
+	key, keyPEM, err := newKey()
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("issuing an anonymous client certificate: %w", err)
+	}
+	der, err := issue(ca, key.Public(), "", nil, nil, AnonymousClient, validity)
+	if err != nil {
+		return KeyPair{}, fmt.Errorf("issuing an anonymous client certificate: %w", err)
+	}
+	return KeyPair{CertPEM: encodePEM(pemCertificate, der), KeyPEM: keyPEM}, nil
+}
+
 func issue(ca KeyPair, pub crypto.PublicKey, commonName string, ips []net.IP, dns []string, profile Profile, validity time.Duration) ([]byte, error) {
-	if commonName == "" {
+	subject := pkix.Name{CommonName: commonName}
+	switch {
+	case profile == AnonymousClient && commonName != "":
+		return nil, errors.New("an anonymous client certificate has no common name")
+	case profile == AnonymousClient:
+		subject = anonymousSubject
+	case commonName == "":
 		return nil, errors.New("common name is empty")
 	}
 	if validity <= 0 {
@@ -150,7 +183,7 @@ func issue(ca KeyPair, pub crypto.PublicKey, commonName string, ips []net.IP, dn
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: commonName},
+		Subject:               subject,
 		NotBefore:             now.Add(-backdate),
 		NotAfter:              notAfter,
 		KeyUsage:              usage,

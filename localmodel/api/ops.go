@@ -41,6 +41,18 @@ type NameRequest struct {
 	Name string `json:"name"`
 }
 
+// ExposeRequest exposes App on the given endpoints ("" for all; empty map: all, to everyone).
+type ExposeRequest struct {
+	App       string                     `json:"app"`
+	Endpoints map[string]ExposedEndpoint `json:"exposed-endpoints,omitempty"`
+}
+
+// UnexposeRequest removes the expose settings of the given endpoints, or of all when none is named.
+type UnexposeRequest struct {
+	App       string   `json:"app"`
+	Endpoints []string `json:"endpoints,omitempty"`
+}
+
 // IntegrateRequest relates two endpoints given as app or app:endpoint.
 type IntegrateRequest struct {
 	A string `json:"a"`

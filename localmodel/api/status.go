@@ -65,12 +65,21 @@ type ApplicationStatus struct {
 	CharmName         string                     `json:"charm-name" yaml:"charm-name"`
 	CharmRev          int                        `json:"charm-rev" yaml:"charm-rev"`
 	Exposed           bool                       `json:"exposed" yaml:"exposed"`
+	ExposedEndpoints  map[string]ExposedEndpoint `json:"exposed-endpoints,omitempty" yaml:"exposed-endpoints,omitempty"`
 	Life              string                     `json:"life,omitempty" yaml:"life,omitempty"`
 	ApplicationStatus StatusInfo                 `json:"application-status" yaml:"application-status"`
 	Relations         map[string][]RelationEntry `json:"relations,omitempty" yaml:"relations,omitempty"`
 	Units             map[string]UnitStatus      `json:"units,omitempty" yaml:"units,omitempty"`
 	Version           string                     `json:"version,omitempty" yaml:"version,omitempty"`
+	SubordinateTo     []string                   `json:"subordinate-to,omitempty" yaml:"subordinate-to,omitempty"`
 	EndpointBindings  map[string]string          `json:"endpoint-bindings,omitempty" yaml:"endpoint-bindings,omitempty"`
+}
+
+// ExposedEndpoint is one entry of "exposed-endpoints": who may reach the ports opened for an endpoint ("" for
+// all endpoints) of an exposed application.
+type ExposedEndpoint struct {
+	ExposeToSpaces []string `json:"expose-to-spaces,omitempty" yaml:"expose-to-spaces,omitempty"`
+	ExposeToCIDRs  []string `json:"expose-to-cidrs,omitempty" yaml:"expose-to-cidrs,omitempty"`
 }
 
 // UnitStatus is one entry of an application's "units".
@@ -81,4 +90,6 @@ type UnitStatus struct {
 	Machine        string     `json:"machine" yaml:"machine"`
 	OpenPorts      []string   `json:"open-ports,omitempty" yaml:"open-ports,omitempty"`
 	PublicAddress  string     `json:"public-address" yaml:"public-address"`
+	// Subordinates are the subordinate units on this (principal) unit's machine.
+	Subordinates map[string]UnitStatus `json:"subordinates,omitempty" yaml:"subordinates,omitempty"`
 }

@@ -73,9 +73,18 @@ func (m Metadata) Endpoints() []Endpoint {
 	}
 	add(m.Peers, RolePeer)
 	add(m.Provides, RoleProvider)
+	// Juju gives every charm a juju-info provider endpoint, which subordinates relate to.
+	if _, declared := m.Provides[JujuInfo]; !declared {
+		if _, taken := m.Requires[JujuInfo]; !taken {
+			out = append(out, Endpoint{Name: JujuInfo, Role: RoleProvider, Interface: JujuInfo, Scope: "global"})
+		}
+	}
 	add(m.Requires, RoleRequirer)
 	return out
 }
+
+// JujuInfo is the implicit endpoint (and interface) every charm provides.
+const JujuInfo = "juju-info"
 
 // Endpoint returns the named relation endpoint.
 func (m Metadata) Endpoint(name string) (Endpoint, bool) {

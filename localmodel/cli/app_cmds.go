@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("deploy", "deploy CHARM [APP] [-n N] [--config k=v] [--resource name=path] [--storage name=count]", deploy)
+	register("deploy", "deploy CHARM [APP] [-n N] [--config k=v] [--resource name=path] [--storage name=count] | deploy BUNDLE.yaml [--overlay FILE]... [--dry-run]", deploy)
 	register("refresh", "refresh APP --path CHARM: replace the charm and run upgrade-charm", refresh)
 	register("add-unit", "add-unit APP [-n N]", addUnit)
 	register("remove-unit", "remove-unit UNIT... [--force --no-wait]", removeUnit)
@@ -32,12 +32,24 @@ func deploy(e *env, args []string) error {
 	fs.Var(&cfg, "config", "k=v config value (repeatable)")
 	fs.Var(&res, "resource", "name=path resource (repeatable)")
 	fs.Var(&sto, "storage", "name=count storage instances per unit (repeatable; juju's pool and size are not modelled)")
+	var overlays multiFlag
+	fs.Var(&overlays, "overlay", "bundle overlay file (repeatable, applied in order)")
+	dryRun := fs.Bool("dry-run", false, "with a bundle: print the changes and make none")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) < 1 || len(pos) > 2 {
 		return usagef("deploy needs CHARM [APP]")
+	}
+	if isBundle(pos[0]) {
+		if len(pos) != 1 || len(cfg)+len(res)+len(sto) > 0 {
+			return usagef("deploy BUNDLE takes no APP, --config, --resource or --storage: put them in the bundle or an overlay")
+		}
+		return deployBundle(e, pos[0], overlays, *dryRun)
+	}
+	if len(overlays) > 0 || *dryRun {
+		return usagef("--overlay and --dry-run are for bundles (a .yaml file)")
 	}
 	config, err := keyValues(cfg)
 	if err != nil {

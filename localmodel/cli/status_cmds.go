@@ -55,8 +55,12 @@ func printTabular(e *env, st api.Status, rels []api.RelationInfo) {
 	fmt.Fprintln(tw, "App\tVersion\tStatus\tScale\tCharm\tChannel\tRev\tExposed\tMessage")
 	for _, name := range sortedKeys(st.Applications) {
 		a := st.Applications[name]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\t%d\tno\t%s\n", name, a.Version, a.ApplicationStatus.Current, len(a.Units),
-			a.CharmName, a.CharmRev, a.ApplicationStatus.Message)
+		exposed := "no"
+		if a.Exposed {
+			exposed = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t\t%d\t%s\t%s\n", name, a.Version, a.ApplicationStatus.Current, len(a.Units),
+			a.CharmName, a.CharmRev, exposed, a.ApplicationStatus.Message)
 	}
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "Unit\tWorkload\tAgent\tMachine\tPublic address\tPorts\tMessage")
@@ -74,6 +78,15 @@ func printTabular(e *env, st api.Status, rels []api.RelationInfo) {
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", label, u.WorkloadStatus.Current, u.JujuStatus.Current, u.Machine,
 				u.PublicAddress, strings.Join(u.OpenPorts, ","), msg)
+			// Subordinates are indented under their principal, as juju shows them.
+			for _, sn := range sortedKeys(u.Subordinates) {
+				s := u.Subordinates[sn]
+				if s.Leader {
+					sn += "*"
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t\t%s\t%s\t%s\n", sn, s.WorkloadStatus.Current, s.JujuStatus.Current,
+					s.PublicAddress, strings.Join(s.OpenPorts, ","), s.WorkloadStatus.Message)
+			}
 		}
 	}
 	fmt.Fprintln(tw)

@@ -95,6 +95,22 @@ func (m *Model) Integrate(ctx context.Context, a, b string) (int, error) {
 	return reply.ID, nil
 }
 
+// Expose exposes an application on the given endpoints ("" for all; nil: all endpoints, to everyone).
+func (m *Model) Expose(ctx context.Context, app string, endpoints map[string]api.ExposedEndpoint) error {
+	if err := m.c.call(ctx, "/api/expose", api.ExposeRequest{App: app, Endpoints: endpoints}, nil); err != nil {
+		return fmt.Errorf("expose %s: %w", app, err)
+	}
+	return nil
+}
+
+// Unexpose removes the expose settings of the given endpoints, or all of them.
+func (m *Model) Unexpose(ctx context.Context, app string, endpoints ...string) error {
+	if err := m.c.call(ctx, "/api/unexpose", api.UnexposeRequest{App: app, Endpoints: endpoints}, nil); err != nil {
+		return fmt.Errorf("unexpose %s: %w", app, err)
+	}
+	return nil
+}
+
 // RemoveRelation removes the relation between two endpoints (or, with b empty, the relation id in a).
 func (m *Model) RemoveRelation(ctx context.Context, a, b string) error {
 	if err := m.c.call(ctx, "/api/remove-relation", api.IntegrateRequest{A: a, B: b}, nil); err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -179,7 +180,9 @@ func (c *Controller) teardown() {
 	}
 	sups := make([]*systemd.Supervisor, 0, len(c.supervisors))
 	for _, s := range c.supervisors {
-		sups = append(sups, s)
+		if !slices.Contains(sups, s) { // a subordinate shares its principal's
+			sups = append(sups, s)
+		}
 	}
 	c.mu.Unlock()
 	c.runnerWG.Wait()
@@ -246,6 +249,11 @@ func (c *Controller) wake(unit string) {
 func (c *Controller) unitGone(u *model.Unit, forced bool) {
 	r := c.runners[u.Name]
 	sup := c.supervisors[u.Name]
+	if u.Principal != "" {
+		// A subordinate shares its principal's machine: its services stop with its own stop hook, the
+		// machine's init system stays.
+		sup = nil
+	}
 	if r != nil {
 		if forced {
 			r.kill()
@@ -280,12 +288,17 @@ func (c *Controller) ensureUnits() error {
 		if err := linkCharm(u.App.Charm.Dir, u.Paths.CharmDir); err != nil {
 			return err
 		}
-		c.supervisors[u.Name] = systemd.New(systemd.Options{
-			Root: u.Paths.Root, LogPath: u.Paths.WorkloadLog, Env: c.serviceEnv(),
-			Logf: func(format string, args ...any) {
-				c.log.write("unit-"+tag(u.Name), "DEBUG", "localjuju.systemd", fmt.Sprintf(format, args...))
-			},
-		})
+		if machine, ok := c.supervisors[u.Principal]; ok && u.Principal != "" {
+			// One init system per machine: a subordinate's services run beside its principal's.
+			c.supervisors[u.Name] = machine
+		} else {
+			c.supervisors[u.Name] = systemd.New(systemd.Options{
+				Root: u.Paths.Root, LogPath: u.Paths.WorkloadLog, Env: c.serviceEnv(),
+				Logf: func(format string, args ...any) {
+					c.log.write("unit-"+tag(u.Name), "DEBUG", "localjuju.systemd", fmt.Sprintf(format, args...))
+				},
+			})
+		}
 		r := newUnitRunner(c, u.Name)
 		c.runners[u.Name] = r
 		c.runnerWG.Add(1)

@@ -67,7 +67,10 @@ func (c *Controller) deploy(_ *http.Request, req api.DeployRequest) (api.UnitsRe
 		resources[name] = dst
 	}
 	n := req.NumUnits
-	if n == 0 {
+	switch {
+	case ch.Meta.Subordinate && n <= 1:
+		n = 0 // juju deploy's default of one unit means none for a subordinate
+	case n == 0:
 		n = 1
 	}
 	c.mu.Lock()
@@ -105,8 +108,26 @@ func (c *Controller) storeResource(app, name, filename, src string) (string, err
 	return dst, out.Close()
 }
 
-func (c *Controller) unitsReply(units []*model.Unit) (api.UnitsReply, error) {
+// startNewUnits gives every unit without a runner (a new unit, or a subordinate that came with one) its
+// runner, and starts it on its queue.
+func (c *Controller) startNewUnits() error {
+	var fresh []string
+	for _, u := range c.m.Units() {
+		if _, ok := c.runners[u.Name]; !ok {
+			fresh = append(fresh, u.Name)
+		}
+	}
 	if err := c.ensureUnits(); err != nil {
+		return err
+	}
+	for _, name := range fresh {
+		c.runners[name].poke()
+	}
+	return nil
+}
+
+func (c *Controller) unitsReply(units []*model.Unit) (api.UnitsReply, error) {
+	if err := c.startNewUnits(); err != nil {
 		return api.UnitsReply{}, err
 	}
 	reply := api.UnitsReply{Units: []string{}}
@@ -147,9 +168,13 @@ func (c *Controller) removeUnit(_ *http.Request, req api.RemoveUnitRequest) (emp
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.m.SetNow(time.Now())
-	for _, u := range req.Units {
-		if _, err := c.m.Unit(u); err != nil {
+	for _, name := range req.Units {
+		u, err := c.m.Unit(name)
+		if err != nil {
 			return empty{}, err
+		}
+		if u.Principal != "" {
+			return empty{}, fmt.Errorf("unit %q is a subordinate, to remove use remove-relation. Note: this will remove all units of %q", name, u.App.Name)
 		}
 	}
 	for _, u := range req.Units {
@@ -181,7 +206,27 @@ func (c *Controller) integrate(_ *http.Request, req api.IntegrateRequest) (api.I
 	if err != nil {
 		return api.IntegrateReply{}, err
 	}
+	// A container-scoped relation to a subordinate creates its units: they need runners too.
+	if err := c.startNewUnits(); err != nil {
+		return api.IntegrateReply{}, err
+	}
 	return api.IntegrateReply{ID: r.ID, Key: r.Key()}, nil
+}
+
+func (c *Controller) expose(_ *http.Request, req api.ExposeRequest) (empty, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	eps := map[string]model.ExposedEndpoint{}
+	for ep, e := range req.Endpoints {
+		eps[ep] = model.ExposedEndpoint{ToSpaces: e.ExposeToSpaces, ToCIDRs: e.ExposeToCIDRs}
+	}
+	return empty{}, c.m.Expose(req.App, eps)
+}
+
+func (c *Controller) unexpose(_ *http.Request, req api.UnexposeRequest) (empty, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return empty{}, c.m.Unexpose(req.App, req.Endpoints)
 }
 
 func (c *Controller) removeRelation(_ *http.Request, req api.IntegrateRequest) (empty, error) {

@@ -52,6 +52,8 @@ func (c *Controller) routes() *http.ServeMux {
 	handle(mux, "/api/remove-unit", c.removeUnit)
 	handle(mux, "/api/remove-application", c.removeApplication)
 	handle(mux, "/api/integrate", c.integrate)
+	handle(mux, "/api/expose", c.expose)
+	handle(mux, "/api/unexpose", c.unexpose)
 	handle(mux, "/api/remove-relation", c.removeRelation)
 	handle(mux, "/api/config", c.config)
 	handle(mux, "/api/run", c.runAction)

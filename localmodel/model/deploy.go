@@ -28,8 +28,8 @@ func (m *Model) DeployWithStorage(name string, ch *charmdir.Charm, config map[st
 	if _, ok := m.apps[name]; ok {
 		return nil, fmt.Errorf("cannot add application %q: application already exists", name)
 	}
-	if ch.Meta.Subordinate {
-		return nil, fmt.Errorf("subordinate charms are not supported by the local model")
+	if ch.Meta.Subordinate && n > 0 {
+		return nil, fmt.Errorf("subordinate application must be deployed without units")
 	}
 	for k := range config {
 		if _, ok := ch.Config.Options[k]; !ok {
@@ -70,6 +70,9 @@ func (m *Model) DeployWithStorage(name string, ch *charmdir.Charm, config map[st
 			m.newRelation([]RelationEndpoint{{App: name, Endpoint: ep}})
 		}
 	}
+	if n == 0 {
+		return nil, nil
+	}
 	return m.AddUnits(name, n)
 }
 
@@ -94,6 +97,9 @@ func (m *Model) AddUnits(app string, n int) ([]*Unit, error) {
 	if a.Life != Alive {
 		return nil, fmt.Errorf("application %q is not alive", app)
 	}
+	if a.IsSubordinate() {
+		return nil, errSubordinateUnits(app)
+	}
 	if n < 1 {
 		return nil, fmt.Errorf("must add at least one unit")
 	}
@@ -102,25 +108,32 @@ func (m *Model) AddUnits(app string, n int) ([]*Unit, error) {
 		if m.nextHost > 254 {
 			return out, fmt.Errorf("model address block exhausted (254 units per model)")
 		}
-		u := &Unit{
-			Name: fmt.Sprintf("%s/%d", a.Name, a.nextUnit), App: a, Number: a.nextUnit,
-			Machine: fmt.Sprint(m.nextHost - 1), Address: fmt.Sprintf("%s%d", m.opts.AddressPrefix, m.nextHost),
-			Life: Alive, State: map[string]string{}, Ports: map[string]bool{},
-			Workload:    Status{Current: "waiting", Message: "agent initialising", Since: m.now},
-			AgentStatus: Status{Current: "allocating", Since: m.now},
-			known:       map[int]bool{}, related: map[int]bool{}, seen: map[int]map[string]bool{},
-			members: map[int]map[string]bool{}, tracked: map[string]int{}, consumerLabels: map[string]string{},
-			nextUpdateStatus: m.now.Add(m.opts.Jitter(m.opts.UpdateStatusInterval)),
-		}
-		a.nextUnit++
+		u := m.newUnit(a, fmt.Sprint(m.nextHost-1), fmt.Sprintf("%s%d", m.opts.AddressPrefix, m.nextHost))
 		m.nextHost++
-		u.Paths = m.opts.UnitLayout(u.Name)
-		a.units[u.Name] = u
-		m.units[u.Name] = u
 		m.scheduleDeploy(u)
 		out = append(out, u)
 	}
+	m.ensureSubordinates()
 	return out, nil
+}
+
+// newUnit adds the next unit of a to the model on the given machine and address, with nothing queued.
+func (m *Model) newUnit(a *Application, machine, address string) *Unit {
+	u := &Unit{
+		Name: fmt.Sprintf("%s/%d", a.Name, a.nextUnit), App: a, Number: a.nextUnit,
+		Machine: machine, Address: address,
+		Life: Alive, State: map[string]string{}, Ports: map[string]bool{},
+		Workload:    Status{Current: "waiting", Message: "agent initialising", Since: m.now},
+		AgentStatus: Status{Current: "allocating", Since: m.now},
+		known:       map[int]bool{}, related: map[int]bool{}, seen: map[int]map[string]bool{},
+		members: map[int]map[string]bool{}, tracked: map[string]int{}, consumerLabels: map[string]string{},
+		nextUpdateStatus: m.now.Add(m.opts.Jitter(m.opts.UpdateStatusInterval)),
+	}
+	a.nextUnit++
+	u.Paths = m.opts.UnitLayout(u.Name)
+	a.units[u.Name] = u
+	m.units[u.Name] = u
+	return u
 }
 
 func (m *Model) scheduleDeploy(u *Unit) {
@@ -137,7 +150,7 @@ func (m *Model) scheduleDeploy(u *Unit) {
 	}
 	m.enqueue(u, hookEvent("install"))
 	for _, r := range m.Relations() {
-		if r.Life == Alive && r.involves(a.Name) {
+		if r.Life == Alive && m.relevant(u, r) {
 			u.related[r.ID] = true
 			m.enqueue(u, relationEvent(r, a.Name, "created"))
 		}

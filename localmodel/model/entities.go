@@ -37,10 +37,12 @@ type Application struct {
 	// leaderlessSince is when the last leader went away; a new one is elected a lease duration later.
 	leaderlessSince time.Time
 	LeaderSettings  map[string]string
-	Status          *Status // set by the leader with status-set --application; nil means derived from units
-	Version         string
-	nextUnit        int
-	units           map[string]*Unit
+	// Exposed is the expose settings per endpoint ("" for all); nil when the application is not exposed.
+	Exposed  map[string]ExposedEndpoint
+	Status   *Status // set by the leader with status-set --application; nil means derived from units
+	Version  string
+	nextUnit int
+	units    map[string]*Unit
 }
 
 // Units lists the application's units sorted by number.
@@ -71,8 +73,11 @@ type Unit struct {
 	Number  int
 	Machine string
 	Address string
-	Paths   UnitPaths
-	Life    Life
+	// Principal is the unit a subordinate unit sits on (its machine, address and filesystem root); empty
+	// for a principal unit.
+	Principal string
+	Paths     UnitPaths
+	Life      Life
 
 	Workload Status
 	// lastCharmStatus is the workload status the charm last set, restored when a hook error is resolved.

@@ -25,11 +25,12 @@ func (m *Model) Integrate(a, b string) (*Relation, error) {
 	}
 	r := m.newRelation([]RelationEndpoint{epA, epB})
 	for _, u := range m.Units() {
-		if r.involves(u.App.Name) && u.Life == Alive {
+		if m.relevant(u, r) && u.Life == Alive {
 			u.related[r.ID] = true
 			m.enqueue(u, relationEvent(r, u.App.Name, "created"))
 		}
 	}
+	m.ensureSubordinates()
 	for _, u := range m.Units() {
 		if r.involves(u.App.Name) && u.started {
 			m.enterScope(u, r)

@@ -75,6 +75,9 @@ func (r *Relation) sees(a, b *Unit) bool {
 	if r.IsPeer() {
 		return a.App == b.App
 	}
+	if r.containerScoped() && a.container() != b.container() {
+		return false
+	}
 	return a.App != b.App && r.involves(a.App.Name) && r.involves(b.App.Name)
 }
 

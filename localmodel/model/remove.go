@@ -13,6 +13,12 @@ func (m *Model) RemoveUnit(name string) error {
 		return nil
 	}
 	u.Life = Dying
+	// A principal's subordinates go with it (Juju waits for them before the principal's machine goes).
+	for _, s := range m.SubordinatesOf(u) {
+		if err := m.RemoveUnit(s.Name); err != nil {
+			return err
+		}
+	}
 	for _, r := range m.Relations() {
 		m.leaveScope(u, r)
 	}
@@ -38,6 +44,11 @@ func (m *Model) ForceRemoveUnit(name string) error {
 		return nil
 	}
 	u.Life = Dying
+	for _, s := range m.SubordinatesOf(u) {
+		if err := m.ForceRemoveUnit(s.Name); err != nil {
+			return err
+		}
+	}
 	for _, r := range m.Relations() {
 		m.leaveScope(u, r)
 	}
@@ -133,6 +144,11 @@ func (m *Model) RemoveRelation(id int) error {
 	for _, u := range m.Units() {
 		if r.involves(u.App.Name) {
 			m.scheduleBreak(u, r, func(remote string) string { return remote })
+		}
+	}
+	if p, s, ok := m.principalAndSubordinate(r); ok {
+		if err := m.dropSubordinatesOf(p, s); err != nil {
+			return err
 		}
 	}
 	m.reapRelations()

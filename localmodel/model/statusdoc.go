@@ -36,6 +36,12 @@ func (m *Model) StatusDoc() api.Status {
 		if a.Life != Alive {
 			as.Life = string(a.Life)
 		}
+		if len(a.Exposed) > 0 {
+			as.Exposed, as.ExposedEndpoints = true, map[string]api.ExposedEndpoint{}
+			for ep, e := range a.Exposed {
+				as.ExposedEndpoints[ep] = api.ExposedEndpoint{ExposeToSpaces: e.ToSpaces, ExposeToCIDRs: e.ToCIDRs}
+			}
+		}
 		for _, b := range a.Charm.Meta.Bindings() {
 			as.EndpointBindings[b] = "alpha"
 		}
@@ -48,15 +54,23 @@ func (m *Model) StatusDoc() api.Status {
 				RelatedApplication: r.RemoteApp(a.Name), Interface: ep.Interface, Scope: ep.Scope,
 			})
 		}
+		as.SubordinateTo = m.subordinateTo(a)
+		if a.IsSubordinate() {
+			// Juju lists a subordinate's units under their principals, not under the application.
+			as.Units = nil
+		}
 		for _, u := range a.Units() {
-			us := api.UnitStatus{
-				WorkloadStatus: statusInfo(u.Workload), JujuStatus: statusInfo(u.AgentStatus),
-				Leader: u.IsLeader(), Machine: u.Machine, PublicAddress: u.Address,
-				OpenPorts: SortedPorts(u.Ports),
+			if u.Principal != "" {
+				continue
 			}
-			us.JujuStatus.Version = JujuVersion
-			if u.Life != Alive {
-				us.JujuStatus.Message = fmt.Sprintf("%s (%s)", us.JujuStatus.Message, u.Life)
+			us := unitStatus(u)
+			for _, s := range m.SubordinatesOf(u) {
+				if us.Subordinates == nil {
+					us.Subordinates = map[string]api.UnitStatus{}
+				}
+				ss := unitStatus(s)
+				ss.Machine = "" // Juju shows no machine for a subordinate unit
+				us.Subordinates[s.Name] = ss
 			}
 			as.Units[u.Name] = us
 			st.Machines[u.Machine] = api.MachineStatus{
@@ -69,4 +83,17 @@ func (m *Model) StatusDoc() api.Status {
 		st.Applications[a.Name] = as
 	}
 	return st
+}
+
+func unitStatus(u *Unit) api.UnitStatus {
+	us := api.UnitStatus{
+		WorkloadStatus: statusInfo(u.Workload), JujuStatus: statusInfo(u.AgentStatus),
+		Leader: u.IsLeader(), Machine: u.Machine, PublicAddress: u.Address,
+		OpenPorts: SortedPorts(u.Ports),
+	}
+	us.JujuStatus.Version = JujuVersion
+	if u.Life != Alive {
+		us.JujuStatus.Message = fmt.Sprintf("%s (%s)", us.JujuStatus.Message, u.Life)
+	}
+	return us
 }

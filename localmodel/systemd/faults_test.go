@@ -136,9 +136,11 @@ func TestKillSignalAndKillVerb(t *testing.T) {
 
 	f.mustCtl(0, "kill", "--signal=SIGHUP", "rec")
 	f.mustCtl(0, "kill", "-s", "USR1", "rec.service")
+	// Two signals sent back to back may reach the process's handler in either order (Go's signal
+	// delivery does not keep the kernel's order), so only the set is checked.
 	waitUntil(t, "HUP and USR1 recorded", func() bool {
 		data, _ := os.ReadFile(report + ".sig")
-		return string(data) == "1\n10\n"
+		return string(data) == "1\n10\n" || string(data) == "10\n1\n"
 	})
 	if st := f.sup.ActiveState("rec"); st != "active" {
 		t.Fatalf("state %q after HUP", st)
@@ -148,7 +150,7 @@ func TestKillSignalAndKillVerb(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(data) != "1\n10\n2\n" {
+	if got := string(data); got != "1\n10\n2\n" && got != "10\n1\n2\n" {
 		t.Errorf("signals received %q, want HUP, USR1, then KillSignal=SIGINT", data)
 	}
 

@@ -168,14 +168,7 @@ func children(t *testing.T) []int {
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(stat)
-		i := strings.LastIndexByte(s, ')')
-		fields := strings.Fields(s[i+1:])
-		if len(fields) > 1 && fields[1] == self {
+		if fields := procStatFields(e.Name()); len(fields) > 1 && fields[1] == self {
 			out = append(out, pid)
 		}
 	}

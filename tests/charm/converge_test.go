@@ -283,3 +283,47 @@ func TestGivenFiveRequirersRelatedAtOnceWhenTheyAreServedThenTheirTrustCostsAtMo
 		files.mustWork(t, m, "/"+app+"/k")
 	}
 }
+
+// TestGivenADegradedClusterWhenTheMemberIsBackThenTheApplicationStatusFollowsBeforeTheLeadersUpdateStatus:
+// the Juju leader sets the application status, but the hook that sees a member come back may run on another
+// unit. That unit tells the leader (by its peer bag), so the application status follows at once, not at the
+// leader's next update-status (ten minutes away here).
+func TestGivenADegradedClusterWhenTheMemberIsBackThenTheApplicationStatusFollowsBeforeTheLeadersUpdateStatus(t *testing.T) {
+	m := deploy3With(t, newModelWith(t, 10*time.Minute))
+	leader := jujuLeader(t, m)
+	down := othersOf(t, m, "etcd", leader)[0]
+	binary := filepath.Join(unitRoot(t, m, down), "usr/local/bin/etcd")
+	good, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeExecutable(t, binary, []byte("#!/bin/sh\necho 'etcd cannot start (test)' >&2\nexit 1\n"))
+	exec1(t, m, down, "systemctl", "stop", "etcd")
+
+	// A config change that restarts nothing runs a hook on every unit: the leader's sees the member down,
+	// the stopped member's fails to start it.
+	if err := m.SetConfig(context.Background(), "etcd", map[string]string{"nagios_context": "degraded-test"}); err != nil {
+		t.Fatal(err)
+	}
+	appMessage := func() string {
+		st, err := m.Status(context.Background())
+		if err != nil {
+			return ""
+		}
+		return st.Applications["etcd"].ApplicationStatus.Message
+	}
+	waitFor(t, 2*time.Minute, "the application status to say degraded and "+down+"'s hook to fail", func() bool {
+		return strings.Contains(appMessage(), "degraded: 2 of 3 voters healthy") &&
+			strings.HasPrefix(unitStatuses(t, m)[down], "error")
+	})
+
+	writeExecutable(t, binary, good)
+	if err := m.Resolve(context.Background(), down, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, down+"'s member to run again", func() bool { return etcdPID(t, m, down) != 0 })
+	waitFor(t, time.Minute, "the application status to follow the member back", func() bool {
+		return strings.Contains(appMessage(), "cluster healthy")
+	})
+	t.Logf("application status: %s", appMessage())
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/etcd-charm/etcd/localmodel/api"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
@@ -200,13 +201,22 @@ func TestReliabilityGivenHooksKilledWhileTheClusterIsDeployedWhenJujuRetriesThem
 				t.Fatal(err)
 			}
 			for i, u := range units {
-				if _, err := m.InjectHookFault(ctx, u, client.HookFaultOptions{Random: true, Seed: int64(100*run + i + 1), Times: 2}); err != nil {
+				opts := client.HookFaultOptions{Random: true, Seed: int64(100*run + i + 1), Times: 2}
+				if i == 0 {
+					// The first unit leads and bootstraps in its peer relation's first hook, which no
+					// completed run measures beforehand: sweep fixed points through it instead.
+					opts = client.HookFaultOptions{Hook: "cluster-relation-created", AfterToolCalls: 2 + 4*run, Times: 1}
+				}
+				if _, err := m.InjectHookFault(ctx, u, opts); err != nil {
 					t.Fatal(err)
 				}
 			}
 			waitRetriedActive(t, m, 6*time.Minute)
 			requireKills(t, m, 0, 3)
 			clearKills(t, m, units)
+			if calls, err := m.LastToolCalls(ctx, units[0], "cluster-relation-created"); err == nil {
+				t.Logf("%s's cluster-relation-created (the bootstrap) makes %d hook tool calls when it completes", units[0], calls)
+			}
 			keys := map[string]string{}
 			put(t, m, keys, "after", "crashes")
 			assertCluster(t, m, keys)
@@ -257,6 +267,84 @@ func TestReliabilityGivenTheLeadersClientHooksKilledWhenARequirerIsServedThenIts
 			files := requirerFiles(t, m, app+"/0", "etcd-client")
 			files.mustWork(t, m, "/"+app+"/k")
 			files.mustBeDenied(t, m, app+" outside its prefix", "put", "/outside-"+app, "x")
+		})
+	}
+}
+
+// TestReliabilityGivenHooksKilledWhileTheClusterIsRestoredWhenJujuRetriesThemThenEveryUnitRejoinsTheSnapshot:
+// the restore action is killed at a point that moves with each run (before the old members are removed,
+// with etcd stopped and its data moved, with the new cluster started but not yet published) and run again,
+// as an operator reruns a failed action; the other units' hooks that follow the new cluster (wipe, join as a
+// learner, promotion) are killed too and retried as Juju does. Every unit must end a healthy voter of the
+// restored cluster that holds exactly the snapshot's keys, and take writes.
+func TestReliabilityGivenHooksKilledWhileTheClusterIsRestoredWhenJujuRetriesThemThenEveryUnitRejoinsTheSnapshot(t *testing.T) {
+	env := reliabilityEnv(t)
+	if !env.full {
+		t.Skipf("crash-restore runs only in the full reliability run: %s", fullRunCommand)
+	}
+	m := newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second, AutoRetry: true})
+	ctx := context.Background()
+	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 3}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 5*time.Minute)
+	leader := jujuLeader(t, m)
+	const snapshotKeys = 200
+	putMany(t, appClient(t, m, "etcd"), "snap", snapshotKeys)
+	snap := runOK(t, m, leader, "snapshot", nil)
+	onLeader := "/home/ubuntu/crash-restore.tar.gz"
+	copyToUnit(t, m, leader, result(snap, "snapshot.path"), onLeader)
+	restoreCalls := 0 // tool calls of the last restore that completed
+	for run := range crashRuns(t) {
+		t.Run(fmt.Sprintf("run-%d", run+1), func(t *testing.T) {
+			putMany(t, appClient(t, m, "etcd"), fmt.Sprintf("after-%d", run), 20)
+			kills := killsSoFar(t, m)
+			others := othersOf(t, m, "etcd", leader)
+			armKills(t, m, others, "cluster-relation-changed", run)
+			calls := restoreCalls
+			if calls == 0 {
+				calls = 12
+			}
+			n := 1 + (run*5+3)%calls
+			if _, err := m.InjectHookFault(ctx, leader, client.HookFaultOptions{Hook: "restore", AfterToolCalls: n, Times: 1}); err != nil {
+				t.Fatal(err)
+			}
+			started := time.Now()
+			var res api.ActionResult
+			for attempt := 1; ; attempt++ {
+				var err error
+				res, err = m.Run(ctx, leader, "restore", map[string]any{"path": onLeader})
+				if err == nil && res.Status == "completed" {
+					break
+				}
+				if attempt == 3 {
+					t.Fatalf("restore did not complete in %d attempts: %v %s %q", attempt, err, res.Status, res.Message)
+				}
+				t.Logf("restore attempt %d (killed after tool call %d of about %d): %v %s %q; running it again", attempt, n, calls, err, res.Status, res.Message)
+			}
+			if c, err := m.LastToolCalls(ctx, leader, "restore"); err == nil && c > 0 {
+				restoreCalls = c
+			}
+			waitRetriedActive(t, m, 6*time.Minute)
+			t.Logf("every unit active %s after the restore began", time.Since(started).Round(time.Second))
+			requireKills(t, m, kills, 2)
+			clearKills(t, m, append([]string{leader}, others...))
+			if voters := memberVotersOf(t, m); len(voters) != 3 {
+				t.Fatalf("voters after the restore: %v, want all 3 units", voters)
+			}
+			for unit, got := range unitKeys(t, m, "etcd", "snap/") {
+				if got != snapshotKeys {
+					t.Errorf("%s holds %d of the snapshot's %d keys", unit, got, snapshotKeys)
+				}
+			}
+			for unit, got := range unitKeys(t, m, "etcd", "after-") {
+				if got != 0 {
+					t.Errorf("%s still holds %d keys written after the snapshot", unit, got)
+				}
+			}
+			keys := map[string]string{}
+			put(t, m, keys, fmt.Sprintf("written-after-restore-%d", run), "yes")
+			assertCluster(t, m, keys)
 		})
 	}
 }

@@ -166,6 +166,16 @@ func unitKeys(t *testing.T, m *client.Model, app, prefix string) map[string]int 
 	return out
 }
 
+// wantUnitKeys checks that every etcd unit's own member holds want keys under prefix.
+func wantUnitKeys(t *testing.T, m *client.Model, prefix string, want int, what string) {
+	t.Helper()
+	for unit, n := range unitKeys(t, m, "etcd", prefix) {
+		if n != want {
+			t.Errorf("%s holds %d keys under %s, want %d (%s)", unit, n, prefix, want, what)
+		}
+	}
+}
+
 // unitStatusOf is one unit's workload status line.
 func unitStatusOf(t *testing.T, m *client.Model, app, unit string) string {
 	t.Helper()

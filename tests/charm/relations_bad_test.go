@@ -75,6 +75,10 @@ func TestGivenBadEtcdClientRequestsWhenRelatedThenEachIsRefusedNamingTheRelation
 		{"CA certificate", "/raw/", mtls, newRequirerIdentity(t, "raw", true, time.Now().Add(time.Hour)).certPEM, "CA certificate"},
 		{"CN of another client", "/raw/", mtls, newRequirerIdentity(t, "client-a", false, time.Now().Add(time.Hour)).certPEM, `"client-a" already belongs`},
 		{"unreadable secret", "/raw/", ungranted, good.certPEM, "cannot read the secret-mtls secret"},
+		// Trust boundaries: bounded input, the charm's own keys and names out of reach.
+		{"oversized prefix", "/" + strings.Repeat("p", 100<<10), mtls, good.certPEM, "longer than 512 bytes"},
+		{"prefix inside the charm's coordination keys", "/etcd-charm/turns/", mtls, good.certPEM, "own coordination"},
+		{"CN of a member", "/raw/", mtls, newRequirerIdentity(t, "etcd-0", false, time.Now().Add(time.Hour)).certPEM, "name of a member"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,5 +119,34 @@ func TestGivenBadEtcdClientRequestsWhenRelatedThenEachIsRefusedNamingTheRelation
 		raw.mustWork(t, m, "/raw/works")
 		raw.mustBeDenied(t, m, "the raw requirer outside its prefix", "get", "/a/before")
 		filesA.mustWork(t, m, "/a/after")
+	})
+
+	// A served requirer that widens its prefix over another's (the takeover shape) is refused and named,
+	// keeps its last good grant, and takes nothing from the other, whatever the order of their relations.
+	raw := good.files(t, caPEM)
+	t.Run("a served requirer widening its prefix over another's keeps its own grant and takes nothing", func(t *testing.T) {
+		request("/", mtls, good.certPEM)
+		waitFor(t, 2*time.Minute, "the etcd leader to refuse the wider prefix, naming raw", func() bool {
+			status := unitStatuses(t, m)["etcd/0"]
+			return strings.HasPrefix(status, "blocked: ") && strings.Contains(status, rel+" (raw)") &&
+				strings.Contains(status, `prefix "/" overlaps prefix "/a/"`)
+		})
+		waitIdle(t, m)
+		raw.mustWork(t, m, "/raw/still-served")
+		raw.mustBeDenied(t, m, "the widening requirer reading another's keys", "get", "/a/before")
+		filesA.mustWork(t, m, "/a/untouched")
+	})
+
+	// Identical prefixes are a namespace the requirers chose to share: both are served, each its own user.
+	t.Run("the same prefix as another requirer is shared", func(t *testing.T) {
+		request("/a/", mtls, good.certPEM)
+		waitFor(t, 3*time.Minute, "the raw requirer to be granted /a/ beside client-a", func() bool {
+			out, err := raw.etcdctl(memberEndpoints(t, m), "get", "/a/before", "--print-value-only")
+			return err == nil && out != ""
+		})
+		waitAppsActive(t, m, 4*time.Minute, "etcd", "client-a")
+		raw.mustWork(t, m, "/a/raw-shared")
+		filesA.mustWork(t, m, "/a/after-sharing")
+		raw.mustBeDenied(t, m, "the sharing requirer outside the shared prefix", "get", "/raw/still-served")
 	})
 }

@@ -3,13 +3,18 @@ package charm_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
@@ -135,6 +140,55 @@ func (f clientFiles) etcdctl(endpoints []string, args ...string) (string, error)
 	}, args...)
 	out, err := cmd.CombinedOutput()
 	return strings.TrimSpace(string(out)), err
+}
+
+// dial connects a Go client holding exactly these credentials to every member.
+func (f clientFiles) dial(t *testing.T, m *client.Model) *cluster.Client {
+	t.Helper()
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join(f.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	cli, err := cluster.Dial(context.Background(), cluster.Options{Endpoints: memberEndpoints(t, m),
+		CertPEM: read("client.crt"), KeyPEM: read("client.key"), CAPEM: read("ca.crt")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.Close() })
+	return cli
+}
+
+// kubeAPIServerCompaction does what kube-apiserver's compactor does every 5 minutes (k8s.io/apiserver,
+// storage/etcd3/compact.go): claim the round with a transaction on compact_rev_key, then compact to the
+// revision it read.
+func kubeAPIServerCompaction(cli *cluster.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const key = "compact_rev_key"
+	get, err := cli.Raw().Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	var version int64
+	if len(get.Kvs) == 1 {
+		version = get.Kvs[0].Version
+	}
+	rev := get.Header.Revision
+	txn, err := cli.Raw().Txn(ctx).If(clientv3.Compare(clientv3.Version(key), "=", version)).
+		Then(clientv3.OpPut(key, strconv.FormatInt(rev, 10))).Else(clientv3.OpGet(key)).Commit()
+	if err != nil {
+		return fmt.Errorf("claiming the compaction round: %w", err)
+	}
+	if !txn.Succeeded {
+		return fmt.Errorf("another compactor claimed the round")
+	}
+	if _, err := cli.Raw().Compact(ctx, rev); err != nil {
+		return fmt.Errorf("compacting to revision %d: %w", rev, err)
+	}
+	return nil
 }
 
 // memberEndpoints are the etcd units' client URLs, one per member.

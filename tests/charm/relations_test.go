@@ -58,6 +58,35 @@ func TestGivenRequirersOnEveryEndpointWhenRelatedThenEachGetsExactlyItsOwnAccess
 		proxyFiles.mustWork(t, m, "/anywhere/proxy")
 	})
 
+	t.Run("db and proxy: their certificates do not open the peer port", func(t *testing.T) {
+		proxyFiles := requirerFiles(t, m, "classic/0", "proxy")
+		assertPeerPortMembersOnly(t, m, map[string]keyPair{
+			"the db relation's certificate":    readKeyPair(t, classic.dir, "client.crt", "client.key"),
+			"the proxy relation's certificate": readKeyPair(t, proxyFiles.dir, "client.crt", "client.key"),
+		})
+	})
+
+	t.Run("db: the consumer compacts as kube-apiserver does (db_admin, the default)", func(t *testing.T) {
+		if err := kubeAPIServerCompaction(classic.dial(t, m)); err != nil {
+			t.Fatalf("compaction through the db relation's credentials: %v", err)
+		}
+	})
+
+	t.Run("db: what an administering consumer writes among the charm's keys stops nothing", func(t *testing.T) {
+		// A lease-less restart turn in a member's name, a trust generation far ahead of the leader's, and a
+		// made-up application status: the renewal below needs a rolling restart onto the new trust.
+		cli := classic.dial(t, m).Raw()
+		for key, value := range map[string]string{
+			"/etcd-charm/turns/restart":            "etcd-0",
+			"/etcd-charm/clients/trust-generation": fmt.Sprintf(`{"generation":1000000,"changed":%d}`, time.Now().Add(time.Hour).UnixNano()),
+			"/etcd-charm/status/application":       "forged by a db consumer",
+		} {
+			if _, err := cli.Put(ctx, key, value); err != nil {
+				t.Fatalf("the db consumer writing %s: %v", key, err)
+			}
+		}
+	})
+
 	t.Run("etcd-client: app data and secrets match the spec", func(t *testing.T) {
 		assertClientV0Answer(t, m, relA, "client-a", caPEM)
 		assertClientV1Answer(t, m, relB, "client-b", "/b/", caPEM)
@@ -90,6 +119,26 @@ func TestGivenRequirersOnEveryEndpointWhenRelatedThenEachGetsExactlyItsOwnAccess
 		}
 		filesA.mustWork(t, m, "/a/after-renewal")
 		old.rejectedByEveryMember(t, m)
+		waitFor(t, 2*time.Minute, "the leader to replace the forged application status", func() bool {
+			resp, err := adminClient(t, m).Raw().Get(ctx, "/etcd-charm/status/application")
+			return err == nil && len(resp.Kvs) == 1 && !strings.Contains(string(resp.Kvs[0].Value), "forged")
+		})
+	})
+
+	t.Run("db_admin=false: the db consumer is confined to the keyspace outside the charm's keys", func(t *testing.T) {
+		if err := m.SetConfig(ctx, "etcd", map[string]string{"db_admin": "false"}); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(t, m)
+		err := kubeAPIServerCompaction(classic.dial(t, m))
+		if err == nil || !strings.Contains(err.Error(), "permission denied") {
+			t.Fatalf("compaction without db_admin: %v, want permission denied", err)
+		}
+		classic.mustBeDenied(t, m, "the db consumer writing the restart turn", "put", "/etcd-charm/turns/restart", "x")
+		classic.mustBeDenied(t, m, "the db consumer reading the charm's keys", "get", "/etcd-charm/", "--prefix")
+		classic.mustWork(t, m, "/etcd-charm0-beside-the-charms-keys")
+		classic.mustWork(t, m, "/etcd-charm")
+		classic.mustWork(t, m, "/anywhere/without-admin")
 	})
 
 	t.Run("scaling: connection data follows the member set and clients keep working", func(t *testing.T) {
@@ -277,6 +326,10 @@ func assertClassicBags(t *testing.T, m *client.Model, dbRel, proxyRel int, caPEM
 		}
 		if proxy["cluster"] != etcdproxy.ClusterString(cluster) {
 			t.Errorf("%s proxy cluster = %q, want %q", u, proxy["cluster"], etcdproxy.ClusterString(cluster))
+		}
+		// Our addition: the client URLs, since the peer port no longer answers a proxy's certificate.
+		if proxy["connection_string"] != etcd.ConnectionString(urls) {
+			t.Errorf("%s proxy connection_string = %q, want %q", u, proxy["connection_string"], etcd.ConnectionString(urls))
 		}
 		if certCN(t, proxy["client_cert"]) != fmt.Sprintf("proxy-%d-classic", proxyRel) || proxy["client_ca"] != caPEM {
 			t.Errorf("%s proxy credentials are not the proxy relation's own", u)

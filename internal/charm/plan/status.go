@@ -85,6 +85,18 @@ func AppStatus(r cluster.HealthReport) (Status, string) {
 	return st, fmt.Sprintf("%d member%s, %s, %s", len(r.Members), plural(len(r.Members), "", "s"), leader, verdict)
 }
 
+// HealthSeen is what a unit that does not lead publishes so that the leader sets the application status
+// again: the revision of the status the leader published with this unit's own verdict, when the two differ;
+// "" when they agree or nothing was published yet (the leader's first hook sets it anyway). The revision
+// makes the same disagreement about the same published status one bag change, whatever the hook count, and
+// a later status the unit disagrees with again a new one.
+func HealthSeen(publishedRevision, published, seen string) string {
+	if publishedRevision == "" || published == seen {
+		return ""
+	}
+	return publishedRevision + ": " + seen
+}
+
 // UnitOfMember names the unit behind a member: member names are unit names with the slash replaced.
 func UnitOfMember(m cluster.Member) string {
 	if i := strings.LastIndex(m.Name, "-"); i > 0 {

@@ -135,3 +135,22 @@ func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t
 		t.Fatalf("degraded output:\n%s %v", out, results)
 	}
 }
+
+func TestGivenThePublishedApplicationStatusWhenAUnitSeesTheClusterThenItTellsTheLeaderOnlyOfADifference(t *testing.T) {
+	const degraded, healthy = "3 members, raft leader etcd/0, degraded: 2 of 3 voters healthy", "3 members, raft leader etcd/0, cluster healthy"
+	if got := HealthSeen("7", healthy, healthy); got != "" {
+		t.Fatalf("a unit that agrees with the leader should say nothing, said %q", got)
+	}
+	if got := HealthSeen("", "", healthy); got != "" {
+		t.Fatalf("before the leader published anything a unit should say nothing, said %q", got)
+	}
+	first := HealthSeen("7", degraded, healthy)
+	if first == "" || first != HealthSeen("7", degraded, healthy) {
+		t.Fatalf("a disagreement should be told the same way at every hook (one bag change), got %q", first)
+	}
+	// The leader looked again but still sees the member down (a partition): nothing new is published, so
+	// nothing new is told. When the leader later publishes the same words again, that is a new revision.
+	if again := HealthSeen("9", degraded, healthy); again == first || again == "" {
+		t.Fatalf("the same disagreement about a newer published status should be told again, got %q after %q", again, first)
+	}
+}

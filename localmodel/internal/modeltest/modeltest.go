@@ -38,6 +38,25 @@ func Charm(t testing.TB) *charmdir.Charm {
 	}
 }
 
+// SubordinateCharm returns a subordinate charm (in the manner of grafana-agent or nrpe) that relates to any
+// principal over juju-info and to the test charm's db over a container-scoped endpoint of its own.
+func SubordinateCharm(t testing.TB) *charmdir.Charm {
+	return &charmdir.Charm{
+		Dir: t.TempDir(),
+		Meta: charmdir.Metadata{
+			Name:        "sub",
+			Subordinate: true,
+			Peers:       map[string]charmdir.RelationSpec{"sub-peers": {Interface: "sub-peers"}},
+			Requires: map[string]charmdir.RelationSpec{
+				"juju-info": {Interface: "juju-info", Scope: "container"},
+				"watched":   {Interface: "testdb", Scope: "container"},
+			},
+			Provides: map[string]charmdir.RelationSpec{"metrics": {Interface: "metrics"}},
+		},
+		Config: charmdir.ConfigSchema{Options: map[string]charmdir.ConfigOption{}},
+	}
+}
+
 // New returns an empty model whose units live under a temporary directory.
 func New(t testing.TB) *model.Model { return NewLogged(t, nil) }
 
@@ -63,13 +82,29 @@ func NewLogged(t testing.TB, log *[]string) *model.Model {
 // left, and returns the hooks each unit ran.
 func Drain(t testing.TB, m *model.Model) map[string][]string {
 	t.Helper()
+	return drain(t, m, func(e *model.Event) string { return e.Hook })
+}
+
+// DrainWithRemotes is Drain naming the remote unit of each relation hook: "hook(remote)".
+func DrainWithRemotes(t testing.TB, m *model.Model) map[string][]string {
+	t.Helper()
+	return drain(t, m, func(e *model.Event) string {
+		if e.RemoteUnit != "" {
+			return e.Hook + "(" + e.RemoteUnit + ")"
+		}
+		return e.Hook
+	})
+}
+
+func drain(t testing.TB, m *model.Model, name func(*model.Event) string) map[string][]string {
+	t.Helper()
 	out := map[string][]string{}
 	for i := 0; i < 10000; i++ {
 		ran := false
 		for _, u := range m.Units() {
 			if run := m.NextRun(u.Name); run != nil {
 				m.FinishRun(run, 0, "")
-				out[u.Name] = append(out[u.Name], run.Event.Hook)
+				out[u.Name] = append(out[u.Name], name(run.Event))
 				ran = true
 			}
 		}
