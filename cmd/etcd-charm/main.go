@@ -1,14 +1,17 @@
 // Command etcd-charm is the etcd charm's one binary. Packed as `dispatch`, Juju runs it for every hook and
-// action. Installed on the machine it is also etcd itself, etcdctl and etcdutl, chosen by the name it was run
-// under or by its first argument, so the charm ships the exact etcd it operates and needs no snap store.
+// action. Installed on the machine it is also etcd itself, etcdctl, etcdutl and the NRPE plugin check_etcd,
+// chosen by the name it was run under or by its first argument, so the charm ships the exact etcd it
+// operates and needs no snap store.
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.etcd.io/etcd/api/v3/version"
 	"go.etcd.io/etcd/etcdctl/v3/ctlv3"
@@ -18,6 +21,8 @@ import (
 
 	"github.com/etcd-charm/etcd/internal/charm"
 	"github.com/etcd-charm/etcd/internal/etcd"
+	"github.com/etcd-charm/etcd/internal/gauges"
+	"github.com/etcd-charm/etcd/internal/nagios"
 )
 
 func main() {
@@ -31,6 +36,10 @@ func main() {
 				fmt.Fprintf(os.Stderr, "etcd charm: recording the start: %v\n", err)
 				os.Exit(1)
 			}
+			// The charm's own gauges ride on etcd's /metrics (etcd serves the default registry).
+			if err := prometheus.Register(gauges.New(cfg)); err != nil {
+				fmt.Fprintf(os.Stderr, "etcd charm: registering the charm's gauges: %v\n", err)
+			}
 		}
 		etcdmain.Main(args)
 	case "etcdctl":
@@ -41,6 +50,9 @@ func main() {
 		if err := etcdutlCommand().Execute(); err != nil {
 			cobrautl.ExitWithError(cobrautl.ExitError, err)
 		}
+	case "check_etcd":
+		// The NRPE plugin of the nrpe-external-master relation.
+		os.Exit(nagios.Run(context.Background(), args[1:], os.Stdout))
 	default:
 		os.Exit(charm.Main())
 	}
@@ -51,7 +63,7 @@ func main() {
 func selectTool(argv []string) (string, []string) {
 	if len(argv) > 1 {
 		switch argv[1] {
-		case "etcd", "etcdctl", "etcdutl":
+		case "etcd", "etcdctl", "etcdutl", "check_etcd":
 			return argv[1], argv[1:]
 		}
 	}

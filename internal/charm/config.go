@@ -3,6 +3,7 @@ package charm
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,6 +32,8 @@ type Config struct {
 	TLSExtraSANs            string `json:"tls_extra_sans"`
 	AllowNestedPrefixes     bool   `json:"allow_nested_prefixes"`
 	DBAdmin                 bool   `json:"db_admin"`
+	NagiosContext           string `json:"nagios_context"`
+	NagiosServicegroups     string `json:"nagios_servicegroups"`
 	periodicConfig                 // snapshot_interval, snapshot_retention: read with the rest, in one config-get
 	backupConfig                   // backup_retention, backup_retention_days (S3)
 }
@@ -127,8 +130,19 @@ func (c Config) Validate(bootstrappedPeerPort int) []Problem {
 			bad("tls_extra_sans", "%q is neither an IP address nor a DNS name", san)
 		}
 	}
+	// Both end up in Nagios host and service definitions, one per line.
+	if c.NagiosContext != "" && !nagiosNameRE.MatchString(c.NagiosContext) {
+		bad("nagios_context", "%q is not a Nagios host name prefix; use letters, digits, '.', '_' and '-' (default juju)", c.NagiosContext)
+	}
+	for _, g := range splitList(c.NagiosServicegroups) {
+		if !nagiosNameRE.MatchString(g) {
+			bad("nagios_servicegroups", "%q is not a Nagios servicegroup name; use letters, digits, '.', '_' and '-', comma-separated", g)
+		}
+	}
 	return ps
 }
+
+var nagiosNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // snapshotCount is 0 for "auto": etcd's own default.
 func (c Config) snapshotCount() (uint64, error) {

@@ -25,6 +25,8 @@ func TestGivenBadConfigWhenValidatedThenTheOptionAndTheFixAreNamed(t *testing.T)
 		mention string
 	}{
 		{"port out of range", func(c *Config) { c.Port = 70000 }, 0, "port", "1-65535"},
+		{"nagios context with a line break", func(c *Config) { c.NagiosContext = "juju\ncommand[x]=/bin/sh" }, 0, "nagios_context", "letters, digits"},
+		{"nagios servicegroup with a space", func(c *Config) { c.NagiosServicegroups = "prod, etcd servers" }, 0, "nagios_servicegroups", "comma-separated"},
 		{"port clash", func(c *Config) { c.ManagementPort = 2379 }, 0, "management_port", "different ports"},
 		{"peer port moved after bootstrap", func(c *Config) { c.ManagementPort = 2390 }, 2380, "management_port", "set it back to 2380"},
 		{"election under 5x heartbeat", func(c *Config) { c.ElectionTimeout = 400 }, 0, "election_timeout", "at least 500"},

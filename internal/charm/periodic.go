@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gruyaume/goops"
+
+	"github.com/etcd-charm/etcd/internal/gauges"
 )
 
 const (
@@ -199,4 +201,24 @@ func (c *unitContext) snapshotStatusAction() error {
 		res["kept"] = strings.Join(kept, ",")
 	}
 	return goops.SetActionResults(res)
+}
+
+// writeObservations leaves what the scrape-time gauges cannot see for themselves (the snapshot interval and
+// this unit's last scheduled snapshot and S3 backup) next to etcd's config; internal/gauges exports them.
+// The file is rewritten only when it changes, and a failure is only logged: monitoring never fails a hook.
+func (c *unitContext) writeObservations() {
+	interval, _ := c.cfg.periodicConfig.interval()
+	o := gauges.Observations{SnapshotIntervalSeconds: int64(interval / time.Second)}
+	r := loadPeriodicRecord()
+	for dest, at := range map[string]time.Time{"local": r.LastGood, "s3": r.S3LastGood} {
+		if !at.IsZero() {
+			if o.LastSuccess == nil {
+				o.LastSuccess = map[string]time.Time{}
+			}
+			o.LastSuccess[dest] = at.UTC()
+		}
+	}
+	if _, err := gauges.WriteObservations(c.paths.ConfigDir, o); err != nil {
+		goops.LogWarningf("writing the observations the metrics gauges read: %v", err)
+	}
 }

@@ -92,9 +92,12 @@ func (c *unitContext) reconcile() error {
 	if err := c.publishCOSAgent(); err != nil {
 		goops.LogWarningf("publishing to cos-agent: %v", err)
 	}
+	c.tendNRPE()
+	c.tendClassicMonitoring()
 	if c.leader {
 		c.periodicSnapshot()
 	}
+	c.writeObservations()
 	return c.reportHealth(held)
 }
 

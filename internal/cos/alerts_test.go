@@ -77,8 +77,8 @@ func TestGivenSeriesOfATroubledOrHealthyClusterWhenPromtoolEvaluatesTheRulesThen
 			Checks: []check{{"6m", "EtcdInsufficientMembers", []alert{{ruleLabels(map[string]string{"severity": "critical"}),
 				map[string]string{"summary": "etcd cluster etcd has lost quorum", "description": "Fewer than a majority of the cluster's members answer their metrics listener."}}}}}},
 		{Interval: "1m", Series: []series{{`up{` + job + `,instance="b:2381"}`, "0x10"}},
-			Checks: []check{{"7m", "EtcdMemberDown", []alert{{ruleLabels(merge(inst("b:2381"), map[string]string{"severity": "warning"})),
-				map[string]string{"summary": "etcd member b:2381 is not answering", "description": "The metrics listener of this member has not answered for 5 minutes."}}}}}},
+			Checks: []check{{"5m", "EtcdMemberDown", []alert{{ruleLabels(merge(inst("b:2381"), map[string]string{"severity": "warning"})),
+				map[string]string{"summary": "etcd member b:2381 is not answering", "description": "The metrics listener of this member has not answered for 3 minutes."}}}}}},
 		{Interval: "1m", Series: []series{{`etcd_server_leader_changes_seen_total{` + job + `,instance="a:2381"}`, "0+1x30"}},
 			Checks: []check{{"25m", "EtcdFrequentLeaderChanges", []alert{{ruleLabels(merge(inst("a:2381"), map[string]string{"severity": "warning"})),
 				map[string]string{"summary": "etcd member a:2381 sees frequent leader changes", "description": "Frequent elections usually mean slow disks or a network that drops heartbeats."}}}}}},
@@ -99,6 +99,25 @@ func TestGivenSeriesOfATroubledOrHealthyClusterWhenPromtoolEvaluatesTheRulesThen
 		{Interval: "1m", Series: []series{{`etcd_server_is_learner{` + job + `,instance="c:2381"}`, "1x40"}},
 			Checks: []check{{"35m", "EtcdLearnerTooLong", []alert{{ruleLabels(merge(inst("c:2381"), map[string]string{"severity": "warning"})),
 				map[string]string{"summary": "etcd member c:2381 has been a learner for 30 minutes", "description": "A learner that never catches up is never promoted; look at its disk and network."}}}}}},
+		{Interval: "1m", Series: []series{
+			{`etcd_charm_alarm_active{` + job + `,instance="a:2381",` + topoSel + `,alarm="NOSPACE"}`, "1x10"},
+			{`etcd_charm_alarm_active{` + job + `,instance="b:2381",` + topoSel + `,alarm="NOSPACE"}`, "1x10"},
+			{`etcd_charm_alarm_active{` + job + `,instance="a:2381",` + topoSel + `,alarm="CORRUPT"}`, "0x10"}},
+			Checks: []check{{"5m", "EtcdAlarmRaised", []alert{{ruleLabels(map[string]string{"alarm": "NOSPACE", "severity": "critical"}),
+				map[string]string{"summary": "etcd alarm NOSPACE is raised in etcd", "description": "NOSPACE refuses every write until space is freed (compact, defrag) and the alarm is disarmed; CORRUPT means members disagree on their data (run the health action, then rebuild the odd member)."}}}}}},
+		{Interval: "1m", Series: []series{
+			// Expires 20 days after the epoch, where promtool's clock starts.
+			{`etcd_charm_certificate_expiry_timestamp_seconds{` + job + `,instance="a:2381",certificate="member"}`, "1728000x90"},
+			{`etcd_charm_certificate_expiry_timestamp_seconds{` + job + `,instance="a:2381",certificate="ca"}`, "315360000x90"}},
+			Checks: []check{{"80m", "EtcdCertificateExpiringSoon", []alert{{ruleLabels(merge(inst("a:2381"), map[string]string{"certificate": "member", "severity": "warning"})),
+				map[string]string{"summary": "etcd member certificate on a:2381 expires within 30 days", "description": "The charm renews what its own CA signs; a certificate from a related CA must be renewed by that CA."}}}}}},
+		{Interval: "1m", Series: []series{
+			// Every 10 minutes by the option; the last success stays at 0 while the clock runs on.
+			{`etcd_charm_snapshot_interval_seconds{` + job + `,instance="a:2381",` + topoSel + `}`, "600x40"},
+			{`etcd_charm_snapshot_interval_seconds{` + job + `,instance="b:2381",` + topoSel + `}`, "600x40"},
+			{`etcd_charm_snapshot_last_success_timestamp_seconds{` + job + `,instance="a:2381",` + topoSel + `,destination="local"}`, "0x40"}},
+			Checks: []check{{"40m", "EtcdSnapshotOverdue", []alert{{ruleLabels(map[string]string{"destination": "local", "severity": "warning"}),
+				map[string]string{"summary": "etcd etcd has no local scheduled snapshot for over two intervals", "description": "Run the snapshot-status action on the Juju leader for the last error."}}}}}},
 	}
 	// A healthy three-member cluster: nothing fires.
 	healthy := test{Interval: "1m"}
@@ -112,7 +131,17 @@ func TestGivenSeriesOfATroubledOrHealthyClusterWhenPromtoolEvaluatesTheRulesThen
 			series{`etcd_server_proposals_failed_total{` + sel + `}`, "0x45"},
 			series{`etcd_mvcc_db_total_size_in_bytes{` + sel + `}`, "100x45"},
 			series{`etcd_server_quota_backend_bytes{` + sel + `}`, "1000x45"},
+			series{`etcd_charm_alarm_active{` + sel + `,alarm="NOSPACE"}`, "0x45"},
+			series{`etcd_charm_alarm_active{` + sel + `,alarm="CORRUPT"}`, "0x45"},
+			series{`etcd_charm_certificate_expiry_timestamp_seconds{` + sel + `,certificate="member"}`, "31536000x45"},
+			series{`etcd_charm_snapshot_interval_seconds{` + sel + `}`, "600x45"},
 		)
+		if i == "a:2381" {
+			// The unit that takes the snapshots: a fresh one every interval; an S3 backup with each.
+			healthy.Series = append(healthy.Series,
+				series{`etcd_charm_snapshot_last_success_timestamp_seconds{` + sel + `,destination="local"}`, "0+60x45"},
+				series{`etcd_charm_snapshot_last_success_timestamp_seconds{` + sel + `,destination="s3"}`, "0+60x45"})
+		}
 		for _, m := range []string{"etcd_disk_wal_fsync_duration_seconds", "etcd_disk_backend_commit_duration_seconds"} {
 			healthy.Series = append(healthy.Series,
 				series{m + `_bucket{` + sel + `,le="0.01"}`, "0+60x45"},

@@ -28,41 +28,54 @@ import (
 // model's test charm declared subordinate, requiring cos_agent in container scope) receives each unit's
 // config, and a real Prometheus (Debian's) scrapes with the published jobs and loads the published rules.
 var (
-	agentOnce sync.Once
-	agentErr  error
-	agentPath string
+	standInsMu sync.Mutex
+	standIns   = map[string]string{}
 )
 
-func buildAgentStandIn(t *testing.T) string {
+// buildStandIn packs the local model's test charm under another name with extra endpoints (YAML lines
+// under requires:), as a subordinate when asked: a stand-in for a charm on the other side of a relation,
+// whose bags the test reads and writes.
+func buildStandIn(t *testing.T, name string, subordinate bool, requires string) string {
 	t.Helper()
 	build(t)
-	agentOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cos-agent-")
-		if err != nil {
-			agentErr = err
-			return
-		}
-		root := repoRoot()
-		meta, err := os.ReadFile(filepath.Join(root, "localmodel/testcharm/charmcraft.yaml"))
-		if err != nil {
-			agentErr = err
-			return
-		}
-		s := strings.Replace(string(meta), "name: testcharm", "name: grafana-agent\nsubordinate: true", 1)
-		s = strings.Replace(s, "requires:\n", "requires:\n  cos-agent:\n    interface: cos_agent\n    scope: container\n"+
-			"  juju-info:\n    interface: juju-info\n    scope: container\n", 1)
-		metaPath := filepath.Join(dir, "grafana-agent.yaml")
-		if agentErr = os.WriteFile(metaPath, []byte(s), 0o644); agentErr != nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		_, agentPath, agentErr = buildCharm(ctx, root, dir, "./localmodel/testcharm", metaPath, "grafana-agent")
-	})
-	if agentErr != nil {
-		t.Fatalf("building the grafana-agent stand-in: %v", agentErr)
+	standInsMu.Lock()
+	defer standInsMu.Unlock()
+	if path, ok := standIns[name]; ok {
+		return path
 	}
-	return agentPath
+	dir := t.TempDir()
+	root := repoRoot()
+	meta, err := os.ReadFile(filepath.Join(root, "localmodel/testcharm/charmcraft.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := "name: " + name
+	if subordinate {
+		head += "\nsubordinate: true"
+	}
+	s := strings.Replace(string(meta), "name: testcharm", head, 1)
+	s = strings.Replace(s, "requires:\n", "requires:\n"+requires, 1)
+	metaPath := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(metaPath, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	out, err := os.MkdirTemp("", name+"-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, path, err := buildCharm(ctx, root, out, "./localmodel/testcharm", metaPath, name)
+	if err != nil {
+		t.Fatalf("building the %s stand-in: %v", name, err)
+	}
+	standIns[name] = path
+	return path
+}
+
+func buildAgentStandIn(t *testing.T) string {
+	return buildStandIn(t, "grafana-agent", true, "  cos-agent:\n    interface: cos_agent\n    scope: container\n"+
+		"  juju-info:\n    interface: juju-info\n    scope: container\n")
 }
 
 // agentConfig is the cos_agent `config` a unit published.
@@ -186,13 +199,14 @@ func TestGivenAClusterWithAGrafanaAgentWhenPrometheusUsesWhatEachUnitPublishedTh
 		return len(empty) == 0
 	})
 
-	// A member that stops answering: its target goes down and EtcdMemberDown starts (pending for its 5m).
+	// A member that stops answering: its target goes down, and EtcdMemberDown fires once its 3 minutes
+	// are up (pending before).
 	victim := unitInfo(t, m, "etcd/2")
 	if err := m.SignalWorkload(ctx, victim.Name, "etcd", syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = m.SignalWorkload(ctx, victim.Name, "etcd", syscall.SIGCONT) }()
-	waitFor(t, time.Minute, "EtcdMemberDown active for the stopped member", func() bool {
+	memberDown := func() string {
 		var alerts struct {
 			Data struct {
 				Alerts []struct {
@@ -204,11 +218,15 @@ func TestGivenAClusterWithAGrafanaAgentWhenPrometheusUsesWhatEachUnitPublishedTh
 		promGet(t, api, "/api/v1/alerts", &alerts)
 		for _, a := range alerts.Data.Alerts {
 			if a.Labels["alertname"] == "EtcdMemberDown" && strings.HasPrefix(a.Labels["instance"], victim.Address+":") {
-				return a.State == "pending" || a.State == "firing"
+				return a.State
 			}
 		}
-		return false
-	})
+		return ""
+	}
+	stopped := time.Now()
+	waitFor(t, time.Minute, "EtcdMemberDown pending for the stopped member", func() bool { return memberDown() != "" })
+	waitFor(t, 5*time.Minute, "EtcdMemberDown firing for the stopped member", func() bool { return memberDown() == "firing" })
+	t.Logf("EtcdMemberDown fired %s after the member stopped", time.Since(stopped).Round(time.Second))
 	if err := m.SignalWorkload(ctx, victim.Name, "etcd", syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

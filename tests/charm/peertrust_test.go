@@ -95,8 +95,8 @@ func assertPeerPortMembersOnly(t *testing.T, m *client.Model, others map[string]
 }
 
 // The charm before the member CN: member certificates named after the members, and a peer port open to
-// every certificate of the cluster CA.
-const charmBeforeMemberCN = "571bf80"
+// every certificate of the cluster CA. It is the last landed revision before them, which every clone holds.
+const charmBeforeMemberCN = "1461e6d"
 
 // Given a cluster deployed by the charm before the member CN, when it is refreshed to this charm, then each
 // member moves to the member CN and demands it on its peer port, and a client writing all along never sees
