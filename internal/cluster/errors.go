@@ -57,6 +57,11 @@ var (
 // to clients as is.
 const raftStoppedMessage = "raft: stopped"
 
+// raftProposalDroppedMessage is go.etcd.io/raft's ErrProposalDropped text, also passed to clients as is: the
+// leader refuses proposals while it hands leadership over, and a follower while it knows no leader. The
+// same request succeeds a moment later.
+const raftProposalDroppedMessage = "raft proposal dropped"
+
 // errNotSupportedForLearner is the client-side form of etcd's learner
 // refusal; rpctypes exposes only its gRPC form.
 var errNotSupportedForLearner = rpctypes.Error(rpctypes.ErrGRPCNotSupportedForLearner)
@@ -175,10 +180,12 @@ func IsTransient(err error) bool {
 	var se grpcStatusError
 	if errors.As(err, &se) {
 		st := se.GRPCStatus()
-		// A member that is shutting down (just removed, or stopping) answers
-		// with raft's own error, untranslated; another member can serve.
+		// A member that is shutting down (just removed, or stopping), or one
+		// in a leadership handover, answers with raft's own error,
+		// untranslated; another member, or the same one a moment later, can
+		// serve.
 		return st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded ||
-			st.Message() == raftStoppedMessage
+			st.Message() == raftStoppedMessage || st.Message() == raftProposalDroppedMessage
 	}
 	return false
 }

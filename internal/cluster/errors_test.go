@@ -69,6 +69,9 @@ func TestErrorKinds(t *testing.T) {
 	if !IsTransient(fmt.Errorf("x: %w", status.Error(codes.Unknown, "raft: stopped"))) {
 		t.Error("a stopping member's raft error must be transient")
 	}
+	if !IsTransient(wrap("put", status.Error(codes.Unknown, "raft proposal dropped"))) {
+		t.Error("a proposal dropped during a leadership handover must be transient")
+	}
 	if IsTransient(context.Canceled) || IsTransient(nil) || !IsTransient(context.DeadlineExceeded) {
 		t.Error("IsTransient on context errors")
 	}
