@@ -98,7 +98,13 @@ func (c *unitContext) ensureMember() error {
 				return err
 			}
 		}
-		if err := c.restartInTurn(step.Reason, plan.VersionChange(facts.Running, facts.RunningKnown, facts.Desired)); err != nil {
+		versionChange := plan.VersionChange(facts.Running, facts.RunningKnown, facts.Desired)
+		if versionChange && minorChange(facts.Running.Version, facts.Desired.Version) {
+			if err := c.snapshotBeforeUpgrade(facts.Running.Version, facts.Desired.Version); err != nil {
+				return err
+			}
+		}
+		if err := c.restartInTurn(step.Reason, versionChange); err != nil {
 			return err
 		}
 	case plan.StepPromote:

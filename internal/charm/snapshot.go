@@ -41,7 +41,7 @@ func (c *unitContext) snapshotAction() error {
 	switch p.KeysVersion {
 	case "", "v3":
 	case "v2":
-		return fmt.Errorf("keys-version v2 is not available: etcd 3.6 has no v2 store; use keys-version=v3")
+		return fmt.Errorf("keys-version v2 is not available: etcd 3.6 and later have no v2 store; use keys-version=v3")
 	default:
 		return fmt.Errorf("keys-version %q is not supported; use v3", p.KeysVersion)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +44,53 @@ func checkUpgrade(installed, target string) error {
 		return fmt.Errorf("etcd %s cannot replace %s: a minor downgrade needs etcd's downgrade procedure; refresh "+
 			"back to a charm with etcd %d.%d", to, from, from.Major, from.Minor)
 	}
+	if to.Minor == from.Minor+1 {
+		if floor, ok := upgradeFloors[fmt.Sprintf("%d.%d", to.Major, to.Minor)]; ok && from.LessThan(*semver.New(floor)) {
+			return fmt.Errorf("etcd %s cannot replace %s: etcd %d.%d needs every member on %s or later first; refresh "+
+				"to a charm with etcd %s or later, then to this one", to, from, to.Major, to.Minor, floor, floor)
+		}
+	}
+	return nil
+}
+
+// upgradeFloors is, per minor release, the oldest patch of the previous minor that etcd's upgrade guide lets
+// roll onto it ("make sure that all of your 3.6 members are updated to 3.6.11 or later").
+var upgradeFloors = map[string]string{"3.7": "3.6.11"}
+
+// preUpgradeSnapshotDir is where a member keeps the snapshot it took before its first restart onto a new
+// minor version: the way back once every member runs the new minor and etcd's downgrade is not wanted.
+func preUpgradeSnapshotDir(from, to string) string {
+	return filepath.Join(periodicSnapshotDir, "pre-upgrade-"+from+"-to-"+to)
+}
+
+// minorChange reports whether a restart from running to desired crosses a minor (or major) version.
+func minorChange(running, desired string) bool {
+	from, err1 := semver.NewVersion(running)
+	to, err2 := semver.NewVersion(desired)
+	if err1 != nil || err2 != nil {
+		return running != desired
+	}
+	return from.Major != to.Major || from.Minor != to.Minor
+}
+
+// snapshotBeforeUpgrade takes the pre-upgrade snapshot into this unit's pre-upgrade directory unless one is
+// there already (a hook killed after the snapshot and before the restart finds it and goes on).
+func (c *unitContext) snapshotBeforeUpgrade(from, to string) error {
+	dir := c.hostPath(preUpgradeSnapshotDir(from, to))
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "etcd-snapshot-") && strings.HasSuffix(e.Name(), ".tar.gz") {
+				return nil
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, snapshotTimeout)
+	defer cancel()
+	s, err := c.takeSnapshot(ctx, dir)
+	if err != nil {
+		return heldBack("restart onto etcd %s due; the snapshot taken first failed: %v", to, plan.ShortErr(err))
+	}
+	goops.LogInfof("snapshot before moving from etcd %s to %s: %s (revision %d)", from, to, s.Path, s.Status.Revision)
 	return nil
 }
 

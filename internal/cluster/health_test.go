@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"go.etcd.io/etcd/api/v3/version"
 )
 
 // TestHealthWithStoppedMember: a stopped follower is reported unhealthy
@@ -23,7 +25,7 @@ func TestHealthWithStoppedMember(t *testing.T) {
 		t.Fatalf("healthy cluster report: %+v", r)
 	}
 	for _, e := range r.Endpoints {
-		if e.Status == nil || e.Member.ID != e.Status.MemberID || e.Status.Version != "3.6.16" || e.Status.DBSize <= 0 {
+		if e.Status == nil || e.Member.ID != e.Status.MemberID || e.Status.Version != version.Version || e.Status.DBSize <= 0 {
 			t.Fatalf("endpoint %s: member %+v status %+v", e.Endpoint, e.Member, e.Status)
 		}
 	}

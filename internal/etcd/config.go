@@ -24,7 +24,7 @@ const (
 )
 
 // Defaults the charm uses when a config option is unset. They are etcd
-// 3.6's own defaults except auto-compaction, which etcd leaves off and which
+// 3.6's and 3.7's own defaults except auto-compaction, which etcd leaves off and which
 // is the most common cause of NOSPACE outages.
 const (
 	DefaultHeartbeatInterval       = 100 * time.Millisecond

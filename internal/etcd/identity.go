@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/etcd/server/v3/storage/wal"
 	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
 )
 
 // ErrNoData means the data dir holds no etcd WAL: a fresh member.
@@ -44,7 +45,7 @@ func DataDirIdentity(dataDir string) (memberID, clusterID uint64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("reading WAL snapshots in %s: %w", walDir, err)
 	}
-	var from walpb.Snapshot
+	from := &walpb.Snapshot{}
 	if len(snaps) > 0 {
 		from = snaps[len(snaps)-1]
 	}
@@ -59,11 +60,11 @@ func DataDirIdentity(dataDir string) (memberID, clusterID uint64, err error) {
 		return 0, 0, fmt.Errorf("reading WAL in %s: %w", walDir, err)
 	}
 	var md etcdserverpb.Metadata
-	if err := md.Unmarshal(metadata); err != nil {
+	if err := proto.Unmarshal(metadata, &md); err != nil {
 		return 0, 0, fmt.Errorf("decoding WAL metadata in %s: %w", walDir, err)
 	}
-	if md.NodeID == 0 || md.ClusterID == 0 {
+	if md.GetNodeID() == 0 || md.GetClusterID() == 0 {
 		return 0, 0, fmt.Errorf("WAL metadata in %s has no member or cluster ID", walDir)
 	}
-	return md.NodeID, md.ClusterID, nil
+	return md.GetNodeID(), md.GetClusterID(), nil
 }

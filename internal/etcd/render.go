@@ -12,7 +12,7 @@ import (
 // configHeader warns operators that hand edits do not survive.
 const configHeader = "# Written by the etcd charm; local changes are overwritten.\n"
 
-// configFile mirrors the keys etcd 3.6's embed.Config reads from
+// configFile mirrors the keys etcd 3.7's embed.Config reads from
 // --config-file. Field order is the output order, which keeps rendering
 // byte-for-byte stable.
 type configFile struct {

@@ -55,7 +55,7 @@ func (s ServiceUnit) Render() ([]byte, error) {
 	b.WriteString("# Written by the etcd charm; local changes are overwritten.\n")
 	b.WriteString("[Unit]\n")
 	b.WriteString("Description=etcd key-value store (managed by the etcd charm)\n")
-	b.WriteString("Documentation=https://etcd.io/docs/v3.6/\n")
+	b.WriteString("Documentation=https://etcd.io/docs/v3.7/\n")
 	b.WriteString("Wants=network-online.target\n")
 	b.WriteString("After=network-online.target\n\n")
 	b.WriteString("[Service]\n")

@@ -351,7 +351,7 @@ func TestGivenTwoOfThreeMachinesLostWhenRebuildClusterRunsOnTheSurvivorThenItSer
 }
 
 func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderLastAndAMinorSkipIsRefused(t *testing.T) {
-	patch, skip := charmWithEtcdVersion(t, "3.6.99"), charmWithEtcdVersion(t, "3.8.0")
+	patch, skip := charmWithEtcdVersion(t, "3.7.99"), charmWithEtcdVersion(t, "3.9.0")
 	m := deploy3(t)
 	ctx := context.Background()
 	keys := map[string]string{}
@@ -384,7 +384,7 @@ func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderL
 				switch vs[u] {
 				case "":
 					down++
-				case "3.6.99":
+				case "3.7.99":
 					if !containsString(upgradedOrder, u) {
 						upgradedOrder = append(upgradedOrder, u)
 					}
@@ -397,7 +397,7 @@ func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderL
 	if err := m.Refresh(ctx, "etcd", patch); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 6*time.Minute, "every member on etcd 3.6.99", func() bool {
+	waitFor(t, 6*time.Minute, "every member on etcd 3.7.99", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(upgradedOrder) == 3
@@ -405,7 +405,7 @@ func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderL
 	close(stop)
 	<-sampled
 	waitActive(t, m, 3*time.Minute)
-	t.Logf("members moved to etcd 3.6.99 in the order %v (raft leader %s), at most %d down at once", upgradedOrder, raftLeader, maxDown)
+	t.Logf("members moved to etcd 3.7.99 in the order %v (raft leader %s), at most %d down at once", upgradedOrder, raftLeader, maxDown)
 	if upgradedOrder[2] != raftLeader || maxDown > 1 {
 		t.Fatalf("upgrade order %v (raft leader was %s), at most %d members down at once", upgradedOrder, raftLeader, maxDown)
 	}
@@ -421,14 +421,14 @@ func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderL
 	waitIdle(t, m)
 	for unit, st := range unitStatuses(t, m) {
 		if !strings.HasPrefix(st, "blocked: ") || !strings.Contains(st, "one minor version at a time") {
-			t.Errorf("%s after refreshing to etcd 3.8.0: %q", unit, st)
+			t.Errorf("%s after refreshing to etcd 3.9.0: %q", unit, st)
 		}
 		if pid := etcdPID(t, m, unit); pid != pids[unit] {
 			t.Errorf("%s restarted etcd (pid %d, then %d) on a refused upgrade", unit, pids[unit], pid)
 		}
 	}
 	for unit, v := range memberVersions(cli, addrs) {
-		if v != "3.6.99" {
+		if v != "3.7.99" {
 			t.Errorf("%s runs %q after the refused refresh", unit, v)
 		}
 	}
