@@ -69,19 +69,7 @@ func TestGivenSnapshotsFromEtcd34WhenRestoredThenTheEmbeddedEtcdServesEveryKey(t
 
 	// When it is snapshotted through the API (bare) and by the classic charm's raw copy (tarball)
 	bare := filepath.Join(t.TempDir(), "etcd34.db")
-	rc, err := cli.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(bare)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(f, rc); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	f.Close()
+	saveSnapshot(ctx, t, cli, bare)
 	stop() // the classic charm copied the live file; a stopped member's copy is the consistent one
 	classic := filepath.Join(t.TempDir(), "etcd-snapshot-2025-06-01-12.00.00.tar.gz")
 	packClassic(t, filepath.Join(dataDir, "member", "snap", "db"), classic)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // takeTestSnapshot starts a real member, writes n keys and streams a snapshot through the snapshot API.
@@ -26,22 +28,28 @@ func takeTestSnapshot(t *testing.T, n int) (string, int64) {
 		}
 		rev = resp.Header.Revision
 	}
+	path := filepath.Join(t.TempDir(), "snap.db")
+	saveSnapshot(ctx, t, cli, path)
+	stop()
+	return path, rev
+}
+
+// saveSnapshot streams a snapshot through the snapshot API into path, as etcdctl snapshot save does.
+func saveSnapshot(ctx context.Context, t *testing.T, cli *clientv3.Client, path string) {
+	t.Helper()
 	rc, err := cli.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "snap.db")
+	defer rc.Close()
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	if _, err := io.Copy(f, rc); err != nil {
 		t.Fatal(err)
 	}
-	rc.Close()
-	f.Close()
-	stop()
-	return path, rev
 }
 
 func TestGivenASnapshotWhenPackedUnpackedAndRestoredThenItVerifiesAndRevisionsAreBumped(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,6 +247,60 @@ func memberVersions(cli *cluster.Client, addrs map[string]string) map[string]str
 		}
 	}
 	return out
+}
+
+// versionWatch samples every 200 ms which etcd version each member answers with while a refresh rolls: the
+// order in which members first answer with the target version, and the most members down at one sample.
+type versionWatch struct {
+	mu       sync.Mutex
+	order    []string
+	maxDown  int
+	stop     chan struct{}
+	finished chan struct{}
+}
+
+func watchVersions(cli *cluster.Client, addrs map[string]string, target string) *versionWatch {
+	w := &versionWatch{stop: make(chan struct{}), finished: make(chan struct{})}
+	go func() {
+		defer close(w.finished)
+		for {
+			select {
+			case <-w.stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			vs := memberVersions(cli, addrs)
+			w.mu.Lock()
+			down := 0
+			for _, u := range sortedKeys(vs) {
+				switch vs[u] {
+				case "":
+					down++
+				case target:
+					if !containsString(w.order, u) {
+						w.order = append(w.order, u)
+					}
+				}
+			}
+			w.maxDown = max(w.maxDown, down)
+			w.mu.Unlock()
+		}
+	}()
+	return w
+}
+
+// upgraded is how many members have answered with the target version so far.
+func (w *versionWatch) upgraded() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.order)
+}
+
+// finish stops sampling and returns the upgrade order and the most members down at once.
+func (w *versionWatch) finish() ([]string, int) {
+	close(w.stop)
+	<-w.finished
+	return w.order, w.maxDown
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -364,46 +364,12 @@ func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderL
 	for _, u := range aliveUnits(t, m) {
 		addrs[u] = unitInfo(t, m, u).Address
 	}
-	var mu sync.Mutex
-	var upgradedOrder []string
-	maxDown := 0
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-			vs := memberVersions(cli, addrs)
-			mu.Lock()
-			down := 0
-			for _, u := range sortedKeys(vs) {
-				switch vs[u] {
-				case "":
-					down++
-				case "3.7.99":
-					if !containsString(upgradedOrder, u) {
-						upgradedOrder = append(upgradedOrder, u)
-					}
-				}
-			}
-			maxDown = max(maxDown, down)
-			mu.Unlock()
-		}
-	}()
+	watch := watchVersions(cli, addrs, "3.7.99")
 	if err := m.Refresh(ctx, "etcd", patch); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 6*time.Minute, "every member on etcd 3.7.99", func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(upgradedOrder) == 3
-	})
-	close(stop)
-	<-sampled
+	waitFor(t, 6*time.Minute, "every member on etcd 3.7.99", func() bool { return watch.upgraded() == 3 })
+	upgradedOrder, maxDown := watch.finish()
 	waitActive(t, m, 3*time.Minute)
 	t.Logf("members moved to etcd 3.7.99 in the order %v (raft leader %s), at most %d down at once", upgradedOrder, raftLeader, maxDown)
 	if upgradedOrder[2] != raftLeader || maxDown > 1 {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,47 +62,13 @@ func TestGivenAnEtcd36ClusterUnderTrafficWhenRefreshedTo37ThenMembersMoveOneAtAT
 
 	// Who runs what, sampled while the refresh rolls.
 	raftLeader := raftLeaderUnit(t, m)
-	var mu sync.Mutex
-	var upgradedOrder []string
-	maxDown := 0
-	stop := make(chan struct{})
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(200 * time.Millisecond):
-			}
-			vs := memberVersions(cli, addrs)
-			mu.Lock()
-			down := 0
-			for _, u := range sortedKeys(vs) {
-				switch vs[u] {
-				case "":
-					down++
-				case version.Version:
-					if !containsString(upgradedOrder, u) {
-						upgradedOrder = append(upgradedOrder, u)
-					}
-				}
-			}
-			maxDown = max(maxDown, down)
-			mu.Unlock()
-		}
-	}()
+	watch := watchVersions(cli, addrs, version.Version)
 
 	if err := m.Refresh(ctx, "etcd", artefacts.charm); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 8*time.Minute, "every member on etcd "+version.Version, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(upgradedOrder) == 3
-	})
-	close(stop)
-	<-sampled
+	waitFor(t, 8*time.Minute, "every member on etcd "+version.Version, func() bool { return watch.upgraded() == 3 })
+	upgradedOrder, maxDown := watch.finish()
 	waitActive(t, m, 4*time.Minute)
 	waitHealthy(t, m)
 	time.Sleep(3 * time.Second) // writes flowing on the new version belong in the history too
