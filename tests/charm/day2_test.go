@@ -52,7 +52,7 @@ func TestGivenA3UnitClusterWhenSnapshotRestoreAndMaintenanceActionsRunThenDataFo
 		before := fingerprint(t, cli)
 		garbage := "/home/ubuntu/garbage.db"
 		writeOnUnit(t, m, leader, garbage, []byte(strings.Repeat("not a database ", 400)))
-		runFails(t, m, follower, "snapshot", map[string]any{"keys-version": "v2"}, "etcd 3.6 has no v2 store")
+		runFails(t, m, follower, "snapshot", map[string]any{"keys-version": "v2"}, "etcd 3.6 and later have no v2 store")
 		runFails(t, m, follower, "restore", map[string]any{"path": onLeader}, "Juju leader only")
 		runFails(t, m, leader, "restore", map[string]any{"path": "/home/ubuntu/missing.tar.gz"}, "give the path of a snapshot")
 		runFails(t, m, leader, "restore", nil, "juju attach-resource")
