@@ -16,7 +16,7 @@ import (
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
 
-// charmWithEtcd36 is the last landed revision of this repository that embeds etcd 3.6.16: the charm an
+// charmWithEtcd36 is a landed revision of this repository that embeds etcd 3.6.16: the charm an
 // operator runs before refreshing to the 3.7 line. Only landed revisions may be named here.
 const charmWithEtcd36 = "1461e6d"
 
