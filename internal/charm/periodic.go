@@ -13,6 +13,7 @@ import (
 
 	"github.com/gruyaume/goops"
 
+	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/gauges"
 )
 
@@ -99,7 +100,7 @@ func snapshotDue(r periodicRecord, interval time.Duration, now time.Time) bool {
 func snapshotsToPrune(names []string, keep int) []string {
 	var archives []string
 	for _, n := range names {
-		if strings.HasPrefix(n, "etcd-snapshot-") && strings.HasSuffix(n, ".tar.gz") {
+		if etcd.IsSnapshotArchive(n) {
 			archives = append(archives, n)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
 )
 
 // installedVersionState is the etcd version this unit installed. The binary the service runs is a copy, so a
@@ -79,7 +80,7 @@ func (c *unitContext) snapshotBeforeUpgrade(from, to string) error {
 	dir := c.hostPath(preUpgradeSnapshotDir(from, to))
 	if entries, err := os.ReadDir(dir); err == nil {
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "etcd-snapshot-") && strings.HasSuffix(e.Name(), ".tar.gz") {
+			if etcd.IsSnapshotArchive(e.Name()) {
 				return nil
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/etcdutl/v3/snapshot"
@@ -130,6 +131,12 @@ func RestoreSnapshot(o RestoreOptions) (err error) {
 // SnapshotArchiveName is the classic charm's name for a packed snapshot, so existing scripts find it.
 func SnapshotArchiveName(t time.Time) string {
 	return "etcd-snapshot-" + t.UTC().Format("2006-01-02-15.04.05") + ".tar.gz"
+}
+
+// IsSnapshotArchive reports whether a file name is one SnapshotArchiveName gives: a finished archive, never
+// PackSnapshot's temporary file.
+func IsSnapshotArchive(name string) bool {
+	return strings.HasPrefix(name, "etcd-snapshot-") && strings.HasSuffix(name, ".tar.gz")
 }
 
 // PackSnapshot writes a gzipped tarball holding dbPath as ./db, the layout the classic charm used.
