@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,14 +43,10 @@ func TestGivenSnapshotsFromEtcd34WhenRestoredThenTheEmbeddedEtcdServesEveryKey(t
 	if err := old.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			_ = old.Process.Kill()
-			_ = old.Wait()
-		}
-	}
+	stop := sync.OnceFunc(func() {
+		_ = old.Process.Kill()
+		_ = old.Wait()
+	})
 	t.Cleanup(stop)
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{client}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
@@ -184,13 +181,7 @@ func serveAndRead(t *testing.T, dataDir, peerURL, prefix string) map[string]stri
 		t.Fatalf("starting etcd on the restored data: %v", err)
 	}
 	defer e.Close()
-	select {
-	case <-e.Server.ReadyNotify():
-	case err := <-e.Err():
-		t.Fatalf("etcd on the restored data failed: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("etcd on the restored data did not become ready within 60s")
-	}
+	waitReady(t, e)
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{client.String()}, DialTimeout: 10 * time.Second, Logger: zap.NewNop()})
 	if err != nil {
 		t.Fatal(err)

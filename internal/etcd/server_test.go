@@ -46,6 +46,13 @@ func startRendered(t *testing.T) (Paths, testPKI, *embed.Etcd, func()) {
 	}
 	stop := sync.OnceFunc(e.Close)
 	t.Cleanup(stop)
+	waitReady(t, e)
+	return p, creds, e, stop
+}
+
+// waitReady waits until a started etcd serves clients, failing the test if it stops or takes over a minute.
+func waitReady(t *testing.T, e *embed.Etcd) {
+	t.Helper()
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
@@ -53,7 +60,6 @@ func startRendered(t *testing.T) (Paths, testPKI, *embed.Etcd, func()) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("etcd did not become ready within 60s")
 	}
-	return p, creds, e, stop
 }
 
 func newClient(t *testing.T, endpoint string, tlsCfg *tls.Config) *clientv3.Client {
