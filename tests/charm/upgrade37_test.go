@@ -71,7 +71,9 @@ func TestGivenAnEtcd36ClusterUnderTrafficWhenRefreshedTo37ThenMembersMoveOneAtAT
 	upgradedOrder, maxDown := watch.finish()
 	waitActive(t, m, 4*time.Minute)
 	waitHealthy(t, m)
-	time.Sleep(3 * time.Second) // writes flowing on the new version belong in the history too
+	// Writes acknowledged by the upgraded cluster belong in the history too.
+	upgraded := rec.AcknowledgedWrites()
+	waitFor(t, 30*time.Second, "writes acknowledged after the upgrade", func() bool { return rec.AcknowledgedWrites() > upgraded+100 })
 	env := reliabilityEnv(t)
 	report := stopAndCheck(t, m, rec, env, "upgrade-36-37")
 	cctx, cancel := context.WithTimeout(ctx, time.Minute)
