@@ -169,10 +169,24 @@ func (c *Client) memberWithPeerURLs(ctx context.Context, peerURLs []string) (*Me
 // Promote makes learner id a voting member. etcd refuses until the learner's
 // log is within 90% of the leader's, so this retries until ctx ends.
 // Promoting a member that already votes is not an error.
+//
+// The request goes to the raft leader's own endpoint: a follower forwards a
+// promotion to the leader without the identity of a certificate-authenticated
+// client, and with authentication on the leader refuses it ("user name is
+// empty") until the follower gives up after a request timeout (etcd#20757).
 func (c *Client) Promote(ctx context.Context, id uint64) error {
 	err := retry(ctx, retryableChange, func(ctx context.Context) error {
-		_, err := changeAttempt(ctx, func(ctx context.Context) (*clientv3.MemberPromoteResponse, error) {
-			return c.cli.MemberPromote(ctx, id)
+		_, ep, err := c.findLeader(ctx)
+		if err != nil {
+			return err
+		}
+		cli, err := c.atEndpoint(ep)
+		if err != nil {
+			return err
+		}
+		defer cli.Close()
+		_, err = changeAttempt(ctx, func(ctx context.Context) (*clientv3.MemberPromoteResponse, error) {
+			return cli.MemberPromote(ctx, id)
 		})
 		if kindOf(err) == ErrNotLearner {
 			return nil

@@ -167,3 +167,42 @@ func TestTwoUnitsAddingLearnersAtOnceGetAnAnswerPromptly(t *testing.T) {
 		}
 	}
 }
+
+// Given a cluster with authentication on and a client that reaches only a follower, when a caught-up learner is
+// promoted, then the promotion lands within a request timeout: a follower forwards MemberPromote to the raft
+// leader without the identity of a certificate-authenticated client, and the leader refuses it as "user name
+// is empty" until the follower gives up (etcd#20757, still so in 3.7 for client certificates).
+func TestGivenAuthOnWhenALearnerIsPromotedThroughAFollowerThenThePromotionLands(t *testing.T) {
+	tc := newTestCluster(t)
+	voters := tc.bootstrap(2)
+	root := tc.rootClient(voters...)
+	if err := root.EnableAuth(opContext(t), "root-secret"); err != nil {
+		t.Fatalf("enable auth: %v", err)
+	}
+	leader, err := root.Leader(opContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower := voters[0]
+	if follower.name == leader.Name {
+		follower = voters[1]
+	}
+	m := tc.newMember("m3")
+	learner, _, err := root.AddLearner(opContext(t), []string{m.peerURL})
+	if err != nil {
+		t.Fatalf("add learner: %v", err)
+	}
+	tc.start(m, embed.ClusterStateFlagExisting, initialCluster(voters[0], voters[1], m))
+	m.waitReady(t)
+
+	viaFollower := tc.rootClient(follower)
+	// Well inside the 5 s the follower spends retrying the refused forward.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := viaFollower.Promote(ctx, learner.ID); err != nil {
+		t.Fatalf("promote through follower %s: %v", follower.name, err)
+	}
+	if got, err := root.Member(opContext(t), learner.ID); err != nil || got.IsLearner {
+		t.Fatalf("member after promote: %+v, %v", got, err)
+	}
+}
