@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,8 @@ const (
 	startTimeout   = 60 * time.Second
 	joinTimeout    = 45 * time.Second
 	promoteTimeout = 90 * time.Second
+	// learnerSlotWait bounds how long a joining unit waits in its hook for the learner ahead of it.
+	learnerSlotWait = 30 * time.Second
 )
 
 // errWaiting means the unit cannot progress in this hook for a reason another unit or time will resolve;
@@ -229,8 +233,10 @@ func (c *unitContext) enableAuth(ctx context.Context, cli *cluster.Client) error
 	return nil
 }
 
-// join registers this unit as a learner through a running member and starts it; promotion follows once it
-// has caught up.
+// join registers this unit as a learner through a running member, starts it and promotes it in the same hook.
+// etcd takes one learner at a time, so a unit whose turn has not come waits for the learner ahead of it
+// inside this hook (bounded by learnerSlotWait): the learner's own hook only ends once its member serves, and
+// the units behind it would otherwise sit idle until some later event.
 func (c *unitContext) join() error {
 	endpoints, err := c.epochVoterEndpoints()
 	if err != nil {
@@ -239,51 +245,140 @@ func (c *unitContext) join() error {
 	if len(endpoints) == 0 {
 		return waiting("waiting for a running member to join through")
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, joinTimeout)
+	ctx, cancel := context.WithTimeout(c.ctx, joinTimeout+learnerSlotWait)
 	defer cancel()
 	cli, err := c.dial(ctx, endpoints)
 	if err != nil {
 		return err
 	}
 	defer cli.Close()
-	members, err := cli.Members(ctx)
+	members, err := c.addSelfAsLearner(ctx, cli)
 	if err != nil {
-		return waiting("cannot list members to join: %v", err)
+		return err
 	}
-	if _, ok := findByPeerURL(members, c.peerURL()); !ok {
-		for _, m := range members {
-			if m.IsLearner {
-				return waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", plan.MemberLabel(m))
-			}
-		}
-		goops.LogInfof("adding %s as a learner with peer URL %s", c.memberName(), c.peerURL())
-		_, members, err = cli.AddLearner(ctx, []string{c.peerURL()})
-		switch {
-		case errors.Is(err, cluster.ErrTooManyLearners):
-			return waiting("waiting for another learner to be promoted (etcd takes one learner at a time)")
-		case err != nil && cluster.IsTransient(err):
-			return waiting("etcd refused the learner for now: %v", err)
-		case err != nil:
-			return fmt.Errorf("adding %s as a learner: %w", c.memberName(), err)
-		}
-	}
-	b := bootstrapState{State: etcd.ClusterStateExisting, Token: c.peers.App[keyClusterToken]}
-	for _, m := range members {
-		name := m.Name
-		if name == "" { // the learner just added is us: it has no name until it starts
-			name = c.memberName()
-		}
-		for _, u := range m.PeerURLs {
-			b.InitialCluster = append(b.InitialCluster, etcd.Member{Name: name, PeerURL: u})
-		}
-	}
-	if err := c.startAs(b); err != nil {
+	b := bootstrapState{State: etcd.ClusterStateExisting, Token: c.peers.App[keyClusterToken],
+		InitialCluster: c.initialClusterToJoin(members)}
+	if err := c.launchAs(b); err != nil {
 		return err
 	}
 	if err := c.peers.setUnit(map[string]string{keyMemberState: stateLearner, keyMemberName: c.memberName()}); err != nil {
 		return err
 	}
-	return c.promoteSelf()
+	if err := c.rescueLostPublish(); err != nil {
+		return err
+	}
+	// Promotion does not wait for this member to serve clients: etcd promotes on raft progress alone, and with
+	// the metrics listener off a lost publish keeps the member out of service for 7 s. The unit behind this
+	// one can join as soon as the learner slot is free.
+	if err := c.promoteSelf(); err != nil {
+		return err
+	}
+	return c.waitServing(startTimeout)
+}
+
+// addSelfAsLearner adds this unit's peer URL as a learner once no other learner holds etcd's one slot, and
+// returns the members that then make up the cluster. A unit already listed (a hook killed after the add) is
+// not added again.
+func (c *unitContext) addSelfAsLearner(ctx context.Context, cli *cluster.Client) ([]cluster.Member, error) {
+	slotDeadline := time.Now().Add(learnerSlotWait)
+	for {
+		members, err := cli.Members(ctx)
+		if err != nil {
+			return nil, waiting("cannot list members to join: %v", err)
+		}
+		if _, ok := findByPeerURL(members, c.peerURL()); ok {
+			return members, nil
+		}
+		ahead := ""
+		for _, m := range members {
+			if m.IsLearner {
+				ahead = plan.MemberLabel(m)
+			}
+		}
+		if ahead == "" {
+			goops.LogInfof("adding %s as a learner with peer URL %s", c.memberName(), c.peerURL())
+			_, members, err = cli.AddLearner(ctx, []string{c.peerURL()})
+			switch {
+			case err == nil:
+				return members, nil
+			case errors.Is(err, cluster.ErrTooManyLearners): // another unit took the slot first
+				ahead = "another unit"
+			case cluster.IsTransient(err):
+				return nil, waiting("etcd refused the learner for now: %v", err)
+			default:
+				return nil, fmt.Errorf("adding %s as a learner: %w", c.memberName(), err)
+			}
+		}
+		if time.Now().After(slotDeadline) {
+			return nil, waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", ahead)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", ahead)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// lostPublishGrace is how long a new learner that has applied its snapshot may take to publish itself before
+// its publish is taken for lost. A publish that is not lost lands within about 100 ms of the snapshot; taking
+// one for lost by mistake costs only a restart of a member without a vote.
+const lostPublishGrace = 500 * time.Millisecond
+
+// rescueLostPublish restarts this new learner when it has applied the snapshot it joined with but its publish
+// (the raft request that makes it serve clients) stays pending: etcd loses that request when it is forwarded
+// before the snapshot lands, and retries it only after a request timeout of 7 s (etcd#8608), during which
+// every unit's hook probing the member waits out its probe timeout. A learner holds no vote, so restarting it
+// costs the cluster nothing, and restarted with its data it publishes at once. It reads the member's metrics
+// listener, so with metrics_port=0 the member is left to etcd's retry.
+func (c *unitContext) rescueLostPublish() error {
+	if c.cfg.MetricsPort == 0 {
+		return nil
+	}
+	metricsURL := "http://" + net.JoinHostPort(c.address, strconv.Itoa(c.cfg.MetricsPort))
+	ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
+	defer cancel()
+	var stuckSince time.Time
+	for {
+		p, err := etcd.ReadJoinProgress(ctx, metricsURL)
+		switch {
+		case err != nil || p.Applied == 0: // not listening yet, or the snapshot is still on its way
+			stuckSince = time.Time{}
+		case p.Pending == 0:
+			return nil // published
+		case stuckSince.IsZero():
+			stuckSince = time.Now()
+		case time.Since(stuckSince) > lostPublishGrace:
+			goops.LogInfof("learner %s applied its snapshot (index %d) but has not published itself for %s; "+
+				"restarting it (etcd#8608)", c.memberName(), p.Applied, lostPublishGrace)
+			return c.systemctl("restart", serviceName)
+		}
+		select {
+		case <-ctx.Done():
+			return nil // promotion and waitServing take it from here
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// initialClusterToJoin is the --initial-cluster a joining member starts with: every member's peer URLs. etcd
+// matches them by peer URL alone; names matter only for this unit's own entry. The learner just added (this
+// unit) and a member promoted before it published have no name yet.
+func (c *unitContext) initialClusterToJoin(members []cluster.Member) []etcd.Member {
+	var initial []etcd.Member
+	for _, m := range members {
+		name := m.Name
+		switch {
+		case slices.Contains(m.PeerURLs, c.peerURL()):
+			name = c.memberName()
+		case name == "":
+			name = fmt.Sprintf("unnamed-%x", m.ID)
+		}
+		for _, u := range m.PeerURLs {
+			initial = append(initial, etcd.Member{Name: name, PeerURL: u})
+		}
+	}
+	return initial
 }
 
 // promoteSelf turns this learner into a voter once etcd agrees it has caught up.
@@ -315,27 +410,39 @@ func (c *unitContext) promoteSelf() error {
 	return c.peers.setUnit(map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName()})
 }
 
-// startAs starts this member for the first time as b describes: the state is kept first, so that the files
-// can always be rendered again from it, then the files, then the service.
+// startAs starts this member for the first time as b describes and waits until it serves.
 func (c *unitContext) startAs(b bootstrapState) error {
+	if err := c.launchAs(b); err != nil {
+		return err
+	}
+	return c.waitServing(startTimeout)
+}
+
+// launchAs starts this member for the first time as b describes, without waiting for it to serve: the state
+// is kept first, so that the files can always be rendered again from it, then the files, then the service.
+func (c *unitContext) launchAs(b bootstrapState) error {
 	if err := c.saveBootstrap(b); err != nil {
 		return err
 	}
 	if _, err := c.writeWorkloadFiles(b); err != nil {
 		return err
 	}
-	return c.startService()
+	return c.launchService()
 }
 
 // startService enables and starts etcd and waits until the member answers on its client URL.
 func (c *unitContext) startService() error {
-	if err := c.systemctl("enable", serviceName); err != nil {
-		return err
-	}
-	if err := c.systemctl("start", serviceName); err != nil {
+	if err := c.launchService(); err != nil {
 		return err
 	}
 	return c.waitServing(startTimeout)
+}
+
+func (c *unitContext) launchService() error {
+	if err := c.systemctl("enable", serviceName); err != nil {
+		return err
+	}
+	return c.systemctl("start", serviceName)
 }
 
 func (c *unitContext) waitServing(timeout time.Duration) error {
