@@ -3,6 +3,7 @@ package charm
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +146,7 @@ func TestGivenEtcdVersionsWhenUpgradingThenPatchesAndOneMinorPassAndSkipsAndMino
 	}
 }
 
-func TestGivenPeriodicSnapshotsWhenPruningThenOnlyTheNewestArchivesAreKept(t *testing.T) {
+func TestGivenPeriodicSnapshotsWhenPruningThenOnlyTheNewestArchivesAreKeptAndKilledSnapshotsLeaveNothing(t *testing.T) {
 	names := []string{
 		"etcd-snapshot-2026-01-03-00.00.00.tar.gz",
 		"etcd-snapshot-2026-01-01-00.00.00.tar.gz",
@@ -154,11 +155,16 @@ func TestGivenPeriodicSnapshotsWhenPruningThenOnlyTheNewestArchivesAreKept(t *te
 		".snapshot-20260104T000000.db",
 	}
 	got := snapshotsToPrune(names, 2)
-	if len(got) != 1 || got[0] != "etcd-snapshot-2026-01-01-00.00.00.tar.gz" {
+	if !slices.Equal(got, []string{".snapshot-20260104T000000.db", "etcd-snapshot-2026-01-01-00.00.00.tar.gz"}) {
 		t.Fatalf("pruned %v", got)
 	}
-	if got := snapshotsToPrune(names, 3); len(got) != 0 {
-		t.Fatalf("nothing beyond retention, pruned %v", got)
+	if got := snapshotsToPrune(names, 3); !slices.Equal(got, []string{".snapshot-20260104T000000.db"}) {
+		t.Fatalf("nothing beyond retention, but the leftover of a killed snapshot: pruned %v", got)
+	}
+	// An archive a killed hook left half written goes too; other files are the operator's.
+	if got := snapshotsToPrune([]string{"etcd-snapshot-2026-01-05-00.00.00.tar.gz.tmp", "notes.tmp"}, 3); !slices.Equal(got,
+		[]string{"etcd-snapshot-2026-01-05-00.00.00.tar.gz.tmp"}) {
+		t.Fatalf("pruned %v", got)
 	}
 }
 

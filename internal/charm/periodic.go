@@ -95,20 +95,26 @@ func snapshotDue(r periodicRecord, interval time.Duration, now time.Time) bool {
 	return interval > 0 && !now.Before(r.LastAttempt.Add(interval))
 }
 
-// snapshotsToPrune returns the oldest archives beyond keep. The names carry their UTC time, so name order is
-// age order.
+// snapshotsToPrune returns the oldest archives beyond keep, and what a snapshot killed half way left behind (its
+// raw .snapshot-*.db and an archive still named .tmp): pruning runs right after this unit's own snapshot
+// finished, and Juju runs one hook or action at a time on a unit, so nothing else is writing them. The names
+// carry their UTC time, so name order is age order.
 func snapshotsToPrune(names []string, keep int) []string {
-	var archives []string
+	var archives, leftovers []string
 	for _, n := range names {
-		if etcd.IsSnapshotArchive(n) {
+		switch {
+		case etcd.IsSnapshotArchive(n):
 			archives = append(archives, n)
+		case strings.HasPrefix(n, ".snapshot-") && strings.HasSuffix(n, ".db"),
+			etcd.IsSnapshotArchive(strings.TrimSuffix(n, ".tmp")):
+			leftovers = append(leftovers, n)
 		}
 	}
 	sort.Strings(archives)
-	if len(archives) <= keep {
-		return nil
+	if len(archives) > keep {
+		leftovers = append(leftovers, archives[:len(archives)-keep]...)
 	}
-	return archives[:len(archives)-keep]
+	return leftovers
 }
 
 // periodicSnapshot takes the leader's scheduled snapshot when it is due. It never fails the hook: a failure
@@ -195,7 +201,7 @@ func (c *unitContext) snapshotStatusAction() error {
 	if entries, err := os.ReadDir(c.hostPath(periodicSnapshotDir)); err == nil {
 		var kept []string
 		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "etcd-snapshot-") {
+			if etcd.IsSnapshotArchive(e.Name()) { // not an archive still being written (.tmp)
 				kept = append(kept, e.Name())
 			}
 		}
