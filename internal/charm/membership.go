@@ -338,17 +338,16 @@ func (c *unitContext) rescueLostPublish() error {
 	metricsURL := "http://" + net.JoinHostPort(c.address, strconv.Itoa(c.cfg.MetricsPort))
 	ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
 	defer cancel()
-	var stuckSince time.Time
+	var since time.Time
 	for {
 		p, err := etcd.ReadJoinProgress(ctx, metricsURL)
-		switch {
-		case err != nil || p.Applied == 0: // not listening yet, or the snapshot is still on its way
-			stuckSince = time.Time{}
-		case p.Pending == 0:
-			return nil // published
-		case stuckSince.IsZero():
-			stuckSince = time.Now()
-		case time.Since(stuckSince) > lostPublishGrace:
+		var verdict plan.Publish
+		verdict, since = plan.JudgePublish(plan.PublishProgress{Readable: err == nil, Applied: p.Applied, Pending: p.Pending},
+			since, time.Now(), lostPublishGrace)
+		switch verdict {
+		case plan.PublishDone:
+			return nil
+		case plan.PublishLost:
 			goops.LogInfof("learner %s applied its snapshot (index %d) but has not published itself for %s; "+
 				"restarting it (etcd#8608)", c.memberName(), p.Applied, lostPublishGrace)
 			return c.systemctl("restart", serviceName)
