@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -151,11 +152,14 @@ func TestGivenClassicLMAAndNRPEWhenRelatedThenPrometheusScrapesEveryUnitGrafanaG
 
 	// A member stopped by its service: the service and health checks of that unit go CRITICAL, the other
 	// units' stay OK.
+	// The stop and the checks run in one juju-exec: a unit runs one hook or exec at a time, so no hook can
+	// start the member again (as the charm does with a stopped member) between the stop and the checks.
 	victim := "etcd/2"
-	execOK(t, m, victim, "systemctl stop etcd.service")
-	for name, want := range map[string]int{"etcd": 2, "etcd-health": 2} {
-		if code, out := runNRPE(t, m, victim, checks[victim][name]); code != want || !strings.HasPrefix(out, "CRITICAL - ") {
-			t.Errorf("%s on the stopped member: %d %q", name, code, out)
+	names := []string{"etcd", "etcd-health"}
+	results := runNRPEAfter(t, m, victim, "systemctl stop etcd.service", checks[victim][names[0]], checks[victim][names[1]])
+	for i, name := range names {
+		if r := results[i]; r.code != 2 || !strings.HasPrefix(r.out, "CRITICAL - ") {
+			t.Errorf("%s on the stopped member: %d %q", name, r.code, r.out)
 		}
 	}
 	if code, out := runNRPE(t, m, "etcd/0", checks["etcd/0"]["etcd-health"]); code != 0 {
@@ -239,6 +243,43 @@ func runNRPE(t *testing.T, m *client.Model, unit, command string) (int, string) 
 		t.Fatal(err)
 	}
 	return res.Code, strings.TrimSpace(res.Stdout)
+}
+
+type nrpeResult struct {
+	code int
+	out  string
+}
+
+// runNRPEAfter runs prelude and then each check command in one juju-exec, so that no hook runs in between.
+func runNRPEAfter(t *testing.T, m *client.Model, unit, prelude string, commands ...string) []nrpeResult {
+	t.Helper()
+	const marker = "nrpe-exit="
+	script := prelude + "\n"
+	for _, c := range commands {
+		script += c + "; rc=$?; echo; echo " + marker + "$rc\n"
+	}
+	res, err := m.Exec(context.Background(), unit, script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []nrpeResult
+	var out []string
+	for line := range strings.SplitSeq(res.Stdout, "\n") {
+		if code, ok := strings.CutPrefix(line, marker); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(code))
+			if err != nil {
+				t.Fatalf("exit status %q in %q", code, res.Stdout)
+			}
+			results = append(results, nrpeResult{code: n, out: strings.TrimSpace(strings.Join(out, "\n"))})
+			out = nil
+			continue
+		}
+		out = append(out, line)
+	}
+	if len(results) != len(commands) {
+		t.Fatalf("%d results from %d checks on %s: stdout %q stderr %q", len(results), len(commands), unit, res.Stdout, res.Stderr)
+	}
+	return results
 }
 
 func execOK(t *testing.T, m *client.Model, unit, command string) string {
