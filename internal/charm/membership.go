@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -280,7 +279,8 @@ func (c *unitContext) join() error {
 // returns the members that then make up the cluster. A unit already listed (a hook killed after the add) is
 // not added again.
 func (c *unitContext) addSelfAsLearner(ctx context.Context, cli *cluster.Client) ([]cluster.Member, error) {
-	slotDeadline := time.Now().Add(learnerSlotWait)
+	slotWait, cancel := context.WithTimeout(ctx, learnerSlotWait)
+	defer cancel()
 	for {
 		members, err := cli.Members(ctx)
 		if err != nil {
@@ -309,11 +309,8 @@ func (c *unitContext) addSelfAsLearner(ctx context.Context, cli *cluster.Client)
 				return nil, fmt.Errorf("adding %s as a learner: %w", c.memberName(), err)
 			}
 		}
-		if time.Now().After(slotDeadline) {
-			return nil, waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", ahead)
-		}
 		select {
-		case <-ctx.Done():
+		case <-slotWait.Done():
 			return nil, waiting("waiting for learner %s to be promoted (etcd takes one learner at a time)", ahead)
 		case <-time.After(250 * time.Millisecond):
 		}
@@ -332,15 +329,15 @@ const lostPublishGrace = 500 * time.Millisecond
 // costs the cluster nothing, and restarted with its data it publishes at once. It reads the member's metrics
 // listener, so with metrics_port=0 the member is left to etcd's retry.
 func (c *unitContext) rescueLostPublish() error {
-	if c.cfg.MetricsPort == 0 {
+	metricsURLs := c.metricsURLs(c.address)
+	if len(metricsURLs) == 0 {
 		return nil
 	}
-	metricsURL := "http://" + net.JoinHostPort(c.address, strconv.Itoa(c.cfg.MetricsPort))
 	ctx, cancel := context.WithTimeout(c.ctx, startTimeout)
 	defer cancel()
 	var since time.Time
 	for {
-		p, err := etcd.ReadJoinProgress(ctx, metricsURL)
+		p, err := etcd.ReadJoinProgress(ctx, metricsURLs[0])
 		var verdict plan.Publish
 		verdict, since = plan.JudgePublish(plan.PublishProgress{Readable: err == nil, Applied: p.Applied, Pending: p.Pending},
 			since, time.Now(), lostPublishGrace)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // Leader returns the current raft leader. It asks every started member for
@@ -45,24 +47,34 @@ func (c *Client) findLeader(ctx context.Context) (Member, string, error) {
 	}
 }
 
+// atLeader dials a client pinned to the raft leader's own endpoint, for requests etcd answers only there or
+// mishandles when a follower forwards them. The caller closes it.
+func (c *Client) atLeader(ctx context.Context) (Member, *clientv3.Client, error) {
+	leader, ep, err := c.findLeader(ctx)
+	if err != nil {
+		return Member{}, nil, err
+	}
+	cli, err := c.atEndpoint(ep)
+	if err != nil {
+		return Member{}, nil, err
+	}
+	return leader, cli, nil
+}
+
 // MoveLeader hands raft leadership to member toID (a started voter). etcd
 // only accepts the request from the current leader, so it is sent to the
 // leader's own endpoint. If toID already leads, nothing is done. A leader
 // change racing with the request is retried until ctx ends.
 func (c *Client) MoveLeader(ctx context.Context, toID uint64) error {
 	err := retry(ctx, IsTransient, func(ctx context.Context) error {
-		leader, ep, err := c.findLeader(ctx)
-		if err != nil {
-			return err
-		}
-		if leader.ID == toID {
-			return nil
-		}
-		cli, err := c.atEndpoint(ep)
+		leader, cli, err := c.atLeader(ctx)
 		if err != nil {
 			return err
 		}
 		defer cli.Close()
+		if leader.ID == toID {
+			return nil
+		}
 		_, err = cli.MoveLeader(ctx, toID)
 		return err
 	})

@@ -176,11 +176,7 @@ func (c *Client) memberWithPeerURLs(ctx context.Context, peerURLs []string) (*Me
 // empty") until the follower gives up after a request timeout (etcd#20757).
 func (c *Client) Promote(ctx context.Context, id uint64) error {
 	err := retry(ctx, retryableChange, func(ctx context.Context) error {
-		_, ep, err := c.findLeader(ctx)
-		if err != nil {
-			return err
-		}
-		cli, err := c.atEndpoint(ep)
+		_, cli, err := c.atLeader(ctx)
 		if err != nil {
 			return err
 		}
