@@ -311,7 +311,7 @@ func TestUnusableRequestsComeBackAsProblems(t *testing.T) {
 			m.Settle(nil)
 			reqs, problems := readRequests(t, m, "etcd/0", provRel)
 			if len(reqs) != 0 || len(problems) != 1 || !strings.Contains(problems[0].Reason, c.want) ||
-				problems[0].RelationID != provRel || !strings.HasPrefix(problems[0].Key, fmt.Sprint(num)) {
+				problems[0].RelationID != provRel || problems[0].App != "app" || !strings.HasPrefix(problems[0].Key, fmt.Sprint(num)) {
 				t.Fatalf("requests %+v problems %+v, want one problem mentioning %q", reqs, problems, c.want)
 			}
 			if !strings.Contains(problems[0].Error(), provRel) {

@@ -61,6 +61,7 @@ func (r Request) Key() string {
 // RequestProblem says why one request cannot be served and how the requirer can fix it.
 type RequestProblem struct {
 	RelationID string
+	App        string // the requirer application, as on its requests
 	Key        string
 	Reason     string
 }
@@ -75,38 +76,34 @@ func (p RequestProblem) Error() string {
 // `encryption-secret`). An empty databag gives no requests and no error. A request whose data is unusable
 // is reported as a RequestProblem and left out, so one bad request does not hide the others.
 func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
-	bag, err := remoteAppData(relationID)
+	app, bag, err := remoteAppData(relationID)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(bag) == 0 {
 		return nil, nil, nil
 	}
-	app, err := goops.GetRelationApp(relationID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("finding the remote application of relation %s: %w", relationID, err)
-	}
 	dec := certDecoder{relationID: relationID}
 	if bag[keyVersion] != V1 {
 		req := Request{RelationID: relationID, App: app, Version: V0, CertSecretID: bag[keySecretMTLS]}
 		req.Prefix, req.HasPrefix = bag[keyPrefix]
 		if reason := checkRequestFields("", bag[keySecretMTLS], bag[keyMTLSCert]); reason != "" {
-			return nil, []RequestProblem{{RelationID: relationID, Key: req.Key(), Reason: reason}}, nil
+			return nil, []RequestProblem{{RelationID: relationID, App: app, Key: req.Key(), Reason: reason}}, nil
 		}
 		pemText, reason := dec.certificate(bag[keySecretMTLS], bag[keyMTLSCert])
 		if reason != "" {
-			return nil, []RequestProblem{{RelationID: relationID, Key: req.Key(), Reason: reason}}, nil
+			return nil, []RequestProblem{{RelationID: relationID, App: app, Key: req.Key(), Reason: reason}}, nil
 		}
 		req.CertificatePEM = pemText
 		return []Request{req}, nil, nil
 	}
 	var elems []map[string]any
 	if err := json.Unmarshal([]byte(bag[keyRequests]), &elems); err != nil {
-		return nil, []RequestProblem{{RelationID: relationID, Key: relationNumber(relationID),
+		return nil, []RequestProblem{{RelationID: relationID, App: app, Key: relationNumber(relationID),
 			Reason: "`requests` is not a JSON array of objects; the requirer must send the etcd_client v1 form"}}, nil
 	}
 	if len(elems) > MaxRequests {
-		return nil, []RequestProblem{{RelationID: relationID, Key: relationNumber(relationID),
+		return nil, []RequestProblem{{RelationID: relationID, App: app, Key: relationNumber(relationID),
 			Reason: fmt.Sprintf("`requests` holds %d requests, more than %d; ask for fewer prefixes on one relation", len(elems), MaxRequests)}}, nil
 	}
 	var reqs []Request
@@ -118,12 +115,12 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 		req.CertSecretID, _ = elem[keySecretMTLS].(string)
 		inline, _ := elem[keyMTLSCert].(string)
 		if req.RequestID == "" {
-			problems = append(problems, RequestProblem{RelationID: relationID, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i),
+			problems = append(problems, RequestProblem{RelationID: relationID, App: app, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i),
 				Reason: "request has no `request-id`; the requirer must send one per request"})
 			continue
 		}
 		if reason := checkRequestFields(req.RequestID, req.CertSecretID, inline); reason != "" {
-			problems = append(problems, RequestProblem{RelationID: relationID, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i), Reason: reason})
+			problems = append(problems, RequestProblem{RelationID: relationID, App: app, Key: fmt.Sprintf("%s-#%d", relationNumber(relationID), i), Reason: reason})
 			continue
 		}
 		switch p := elem[keyResource].(type) {
@@ -131,13 +128,13 @@ func ReadRequests(relationID string) ([]Request, []RequestProblem, error) {
 			req.Prefix, req.HasPrefix = p, true
 		case nil:
 		default:
-			problems = append(problems, RequestProblem{RelationID: relationID, Key: req.Key(),
+			problems = append(problems, RequestProblem{RelationID: relationID, App: app, Key: req.Key(),
 				Reason: "`resource` is not a string; send the key prefix to grant, e.g. \"/my-app/\""})
 			continue
 		}
 		pemText, reason := dec.certificate(req.CertSecretID, inline)
 		if reason != "" {
-			problems = append(problems, RequestProblem{RelationID: relationID, Key: req.Key(), Reason: reason})
+			problems = append(problems, RequestProblem{RelationID: relationID, App: app, Key: req.Key(), Reason: reason})
 			continue
 		}
 		req.CertificatePEM = pemText

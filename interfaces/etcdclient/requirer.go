@@ -144,7 +144,7 @@ func (g Grant) Ready() bool {
 // refreshed so a new revision (new members, a new CA) is seen. Any unit may call it. Before the provider
 // answered, it returns an empty Grant and no error.
 func (r Requirer) Grant(relationID string) (Grant, error) {
-	bag, err := remoteAppData(relationID)
+	_, bag, err := remoteAppData(relationID)
 	if err != nil {
 		return Grant{}, err
 	}

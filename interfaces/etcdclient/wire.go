@@ -137,24 +137,21 @@ func sameContent(a, b map[string]string) bool {
 	return true
 }
 
-// remoteAppData reads the other application's databag on the relation. Juju accepts the application name
-// with --app; a remote unit's name is used when one is known because some fakes only accept unit names.
-func remoteAppData(relationID string) (map[string]string, error) {
-	units, err := goops.ListRelationUnits(relationID)
+// remoteAppData names the other application on the relation and reads its databag. The provider's leader
+// reads every relation in every hook, so this is kept to two hook tool calls.
+func remoteAppData(relationID string) (string, map[string]string, error) {
+	app, err := goops.GetRelationApp(relationID)
 	if err != nil {
-		return nil, fmt.Errorf("listing the units of relation %s: %w", relationID, err)
+		return "", nil, fmt.Errorf("finding the remote application of relation %s: %w", relationID, err)
 	}
-	name := ""
-	if len(units) > 0 {
-		name = units[0]
-	} else if name, err = goops.GetRelationApp(relationID); err != nil {
-		return nil, fmt.Errorf("finding the remote application of relation %s: %w", relationID, err)
+	if app == "" {
+		return "", nil, nil
 	}
-	bag, err := goops.GetAppRelationData(relationID, name)
+	bag, err := goops.GetAppRelationData(relationID, app)
 	if err != nil {
-		return nil, fmt.Errorf("reading the remote application databag of relation %s: %w", relationID, err)
+		return "", nil, fmt.Errorf("reading the remote application databag of relation %s: %w", relationID, err)
 	}
-	return bag, nil
+	return app, bag, nil
 }
 
 // localAppData reads our own application databag on the relation (leader only in non-peer relations).

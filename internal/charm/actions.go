@@ -44,6 +44,8 @@ func (c *unitContext) runAction(name string) error {
 		err = c.alarmDisarmAction()
 	case "rebuild-cluster":
 		err = c.rebuildAction()
+	case "downgrade":
+		err = c.downgradeAction()
 	case "add-gateway-user":
 		err = c.addGatewayUserAction()
 	case "remove-gateway-user":
@@ -51,10 +53,56 @@ func (c *unitContext) runAction(name string) error {
 	default:
 		err = fmt.Errorf("unknown action %q", name)
 	}
+	switch name {
+	case "restore", "rebuild-cluster":
+		// The cluster is being replaced: the hooks that follow set status from what then runs.
+	default:
+		c.showAlarms()
+	}
 	if err != nil {
 		return goops.FailActionf("%v", err)
 	}
 	return nil
+}
+
+// showAlarms keeps the alarm part of this unit's status current after an action. etcd raises NOSPACE on a
+// client's write, which runs no hook, so without this the status would say nothing until the next hook
+// (update-status: every 5 minutes by default). Only the alarm verdict is set here; the rest of the status
+// message is the hooks' to write.
+func (c *unitContext) showAlarms() {
+	if c.peers == nil || c.peers.Self[keyMemberState] != stateVoter {
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	cli, members, err := c.clusterView(ctx)
+	if cli == nil {
+		return
+	}
+	defer cli.Close()
+	if err != nil {
+		return
+	}
+	report := cli.HealthOf(ctx, members, memberEndpoints(members))
+	if report.AlarmsErr != nil {
+		return
+	}
+	cur, err := goops.GetUnitStatus()
+	if err != nil {
+		return
+	}
+	shown := strings.HasPrefix(cur.Message, plan.AlarmPrefix)
+	if len(report.Alarms) == 0 && !shown {
+		return
+	}
+	st, msg := plan.UnitStatus(c.peerURL(), report)
+	if err := goops.SetUnitStatus(goops.StatusName(st), msg); err != nil {
+		goops.LogWarningf("setting status after the action: %v", err)
+	}
+	if c.leader {
+		ast, amsg := plan.AppStatus(report)
+		_ = goops.SetAppStatus(goops.StatusName(ast), amsg)
+	}
 }
 
 // healthAction reports each member and the cluster verdict in etcdctl's words, which scripts written for the

@@ -34,6 +34,8 @@ type Config struct {
 	DBAdmin                 bool   `json:"db_admin"`
 	NagiosContext           string `json:"nagios_context"`
 	NagiosServicegroups     string `json:"nagios_servicegroups"`
+	DefragPolicy            string `json:"defrag_policy"`
+	ReplacementPolicy       string `json:"replacement_policy"`
 	periodicConfig                 // snapshot_interval, snapshot_retention: read with the rest, in one config-get
 	backupConfig                   // backup_retention, backup_retention_days (S3)
 }
@@ -45,6 +47,12 @@ type Problem struct {
 }
 
 func (p Problem) String() string { return p.Option + ": " + p.Reason }
+
+// defrag_policy and replacement_policy values.
+const (
+	defragAuto = "auto"
+	defragOff  = "off"
+)
 
 const (
 	minQuota = 100 << 20
@@ -124,6 +132,16 @@ func (c Config) Validate(bootstrappedPeerPort int) []Problem {
 		}
 	default:
 		bad("auto_compaction_mode", "%q is neither periodic nor revision (empty turns compaction off)", c.AutoCompactionMode)
+	}
+	switch c.DefragPolicy {
+	case defragAuto, defragOff:
+	default:
+		bad("defrag_policy", "%q is neither auto (defragment by rule, and recover from NOSPACE) nor off", c.DefragPolicy)
+	}
+	switch c.ReplacementPolicy {
+	case defragAuto, defragOff:
+	default:
+		bad("replacement_policy", "%q is neither auto (replace a member that cannot serve) nor off", c.ReplacementPolicy)
 	}
 	for _, san := range c.extraSANs() {
 		if net.ParseIP(san) == nil && !validDNSName(san) {

@@ -7,7 +7,8 @@ import (
 
 func defaults() Config {
 	return Config{Port: 2379, ManagementPort: 2380, MetricsPort: 2381, HeartbeatInterval: 100, ElectionTimeout: 1000,
-		SnapshotCount: "auto", AutoCompactionMode: "periodic", AutoCompactionRetention: "1h"}
+		SnapshotCount: "auto", AutoCompactionMode: "periodic", AutoCompactionRetention: "1h", DefragPolicy: "auto",
+		ReplacementPolicy: "auto"}
 }
 
 func TestGivenDefaultConfigWhenValidatedThenNoProblems(t *testing.T) {
@@ -42,6 +43,8 @@ func TestGivenBadConfigWhenValidatedThenTheOptionAndTheFixAreNamed(t *testing.T)
 		{"metrics port clash", func(c *Config) { c.MetricsPort = 2380 }, 0, "metrics_port", "already the client or peer port"},
 		{"metrics port out of range", func(c *Config) { c.MetricsPort = -1 }, 0, "metrics_port", "1-65535"},
 		{"insecure http", func(c *Config) { c.BindWithInsecureHTTP = true }, 0, "bind_with_insecure_http", "cannot work with etcd authentication"},
+		{"defrag policy", func(c *Config) { c.DefragPolicy = "sometimes" }, 0, "defrag_policy", "neither auto"},
+		{"replacement policy", func(c *Config) { c.ReplacementPolicy = "maybe" }, 0, "replacement_policy", "neither auto"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

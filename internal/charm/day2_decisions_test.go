@@ -23,14 +23,25 @@ func TestGivenRevisionsWhenBumpingForARestoreThenTheRestoredRevisionPassesEveryt
 }
 
 func TestGivenEpochsMadeLaterWhenComparedThenTheyOrderByTime(t *testing.T) {
-	a, err := newEpoch(time.Unix(100, 0))
+	a, err := newEpoch(time.Unix(100, 0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := newEpoch(time.Unix(100, 1))
-	c, _ := newEpoch(time.Unix(2000000000, 0))
+	b, _ := newEpoch(time.Unix(100, 1), a)
+	c, _ := newEpoch(time.Unix(2000000000, 0), b)
 	if !(a < b && b < c) {
 		t.Fatalf("epochs out of order: %s %s %s", a, b, c)
+	}
+}
+
+func TestGivenAUnitWhoseClockRunsBehindWhenItStartsAnIdentityThenItsEpochIsStillTheNewest(t *testing.T) {
+	published, _ := newEpoch(time.Unix(2000000000, 0), "")
+	behind, err := newEpoch(time.Unix(1999996400, 0), published) // an hour slow
+	if err != nil {
+		t.Fatal(err)
+	}
+	if behind <= published {
+		t.Fatalf("epoch %s from a slow clock sorts before the published %s: the leader would never adopt it", behind, published)
 	}
 }
 
@@ -48,7 +59,8 @@ func TestGivenMembersWhenAssessingQuorumThenTheSurvivorHasTheMostRecentData(t *t
 	if !a.Lost() || a.Survivor == nil || a.Survivor.Member.Name != "etcd-0" {
 		t.Fatalf("2 of 3 gone: %+v", a)
 	}
-	if want := "quorum lost: 2 of 3 members unreachable; run the rebuild-cluster action on etcd/0"; a.message() != want {
+	if want := "quorum lost: 2 of 3 members unreachable; run the rebuild-cluster action on etcd/0 (it shows what a " +
+		"rebuild keeps and loses; confirm=true rebuilds)"; a.message() != want {
 		t.Fatalf("message %q, want %q", a.message(), want)
 	}
 
@@ -79,26 +91,25 @@ func TestGivenMembersWhenAssessingQuorumThenTheSurvivorHasTheMostRecentData(t *t
 
 func TestGivenACompactRevisionParamWhenValidatedThenFutureAndCompactedOnesFailSayingWhatToPass(t *testing.T) {
 	cases := []struct {
-		param   string
+		param   int64
 		want    int64
 		mention string
 	}{
-		{"", 500, ""},
-		{" 300 ", 300, ""},
-		{"500", 500, ""},
-		{"501", 0, "in the future"},
-		{"100", 0, "already compacted"},
-		{"99", 0, "already compacted"},
-		{"latest", 0, "not a positive integer"},
-		{"-3", 0, "not a positive integer"},
+		{0, 500, ""},
+		{300, 300, ""},
+		{500, 500, ""},
+		{501, 0, "in the future"},
+		{100, 0, "already compacted"},
+		{99, 0, "already compacted"},
+		{-3, 0, "not a positive integer"},
 	}
 	for _, tc := range cases {
 		got, err := compactRevision(tc.param, 500, 100)
 		switch {
 		case tc.mention == "" && (err != nil || got != tc.want):
-			t.Errorf("%q: %d %v, want %d", tc.param, got, err, tc.want)
+			t.Errorf("%d: %d %v, want %d", tc.param, got, err, tc.want)
 		case tc.mention != "" && (err == nil || !strings.Contains(err.Error(), tc.mention)):
-			t.Errorf("%q: %v, want an error mentioning %q", tc.param, err, tc.mention)
+			t.Errorf("%d: %v, want an error mentioning %q", tc.param, err, tc.mention)
 		}
 	}
 }
@@ -207,5 +218,27 @@ func TestGivenAnInstalledEtcdBinaryWhenAskedThenItsVersionIsRead(t *testing.T) {
 	}
 	if v := binaryVersion(t.Context(), filepath.Join(dir, "missing")); v != "" {
 		t.Fatalf("a missing binary has no version, got %q", v)
+	}
+}
+
+func TestGivenARequestedDowngradeWhenItsTargetIsCheckedThenOnlyThePreviousMinorIsAccepted(t *testing.T) {
+	for _, tc := range []struct{ running, requested, want, mention string }{
+		{"3.7.4", "3.6", "3.6", ""},
+		{"3.7.4", "3.6.16", "3.6", ""},
+		{"3.7.4", "v3.6", "3.6", ""},
+		{"3.7.4", "3.5", "", "only to 3.6"},
+		{"3.7.4", "3.7", "", "only to 3.6"},
+		{"3.7.4", "2.6", "", "only to 3.6"},
+		{"3.7.4", "three", "", "not a minor version"},
+		{"3.7.4", "", "3.6", ""},
+		{"4.0.1", "", "", "no minor to downgrade to"},
+	} {
+		got, err := downgradeTarget(tc.running, tc.requested)
+		switch {
+		case tc.mention == "" && (err != nil || got != tc.want):
+			t.Errorf("%s to %q: %q %v, want %q", tc.running, tc.requested, got, err, tc.want)
+		case tc.mention != "" && (err == nil || !strings.Contains(err.Error(), tc.mention)):
+			t.Errorf("%s to %q: %v, want a refusal mentioning %q", tc.running, tc.requested, err, tc.mention)
+		}
 	}
 }

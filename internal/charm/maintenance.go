@@ -31,26 +31,24 @@ func (c *unitContext) adminAction(fn func(ctx context.Context, cli *cluster.Clie
 }
 
 type compactParams struct {
-	Revision string `json:"revision"`
-	Physical bool   `json:"physical"`
+	// Revision is an integer in the schema: Juju reads `revision=123` on the command line as YAML, so the
+	// number an operator types arrives as a number.
+	Revision int64 `json:"revision"`
+	Physical bool  `json:"physical"`
 }
 
-// compactRevision validates the operator's revision against what the cluster has: "" means the latest, a
+// compactRevision validates the operator's revision against what the cluster has: 0 means the latest, a
 // revision in the future or at or below the compacted one fails with what to pass instead.
-func compactRevision(param string, current, compacted int64) (int64, error) {
-	param = strings.TrimSpace(param)
-	if param == "" {
+func compactRevision(rev, current, compacted int64) (int64, error) {
+	switch {
+	case rev == 0:
 		return current, nil
-	}
-	rev, err := strconv.ParseInt(param, 10, 64)
-	if err != nil || rev <= 0 {
-		return 0, fmt.Errorf("revision %q is not a positive integer; leave it empty to compact to the latest (%d)", param, current)
-	}
-	if rev > current {
-		return 0, fmt.Errorf("revision %d is in the future: the cluster is at %d; pass a revision up to %d, or leave it empty for the latest",
+	case rev < 0:
+		return 0, fmt.Errorf("revision %d is not a positive integer; pass 0 (the default) to compact to the latest (%d)", rev, current)
+	case rev > current:
+		return 0, fmt.Errorf("revision %d is in the future: the cluster is at %d; pass a revision up to %d, or 0 for the latest",
 			rev, current, current)
-	}
-	if rev <= compacted {
+	case rev <= compacted:
 		return 0, fmt.Errorf("revision %d is already compacted (compacted up to %d); pass a revision between %d and %d",
 			rev, compacted, compacted+1, current)
 	}
@@ -188,11 +186,26 @@ func (c *unitContext) alarmListAction() error {
 	})
 }
 
+// alarmDisarmAction disarms the raised alarms once disarming can hold: a NOSPACE alarm disarmed while a
+// member's database file is still at its quota comes back on the next write, so that is refused with what
+// to do first.
 func (c *unitContext) alarmDisarmAction() error {
 	return c.adminAction(func(ctx context.Context, cli *cluster.Client) error {
 		alarms, err := cli.Alarms(ctx)
 		if err != nil {
 			return err
+		}
+		if len(alarms) == 0 {
+			return goops.SetActionResults(map[string]string{"output": "", "disarmed": "0"})
+		}
+		members, err := cli.Members(ctx)
+		if err != nil {
+			return fmt.Errorf("cluster is unavailable: %w", err)
+		}
+		spaces := spaceMembers(cli.HealthOf(ctx, members, memberEndpoints(members)))
+		if blockers := plan.DisarmBlockers(alarms, spaces); len(blockers) > 0 {
+			return fmt.Errorf("not disarming %s: the alarm would come back on the next write. %s; then run alarm-disarm "+
+				"again (nothing was changed)", plan.AlarmNames(alarms), strings.Join(blockers, "; "))
 		}
 		for _, a := range alarms {
 			if err := cli.DisarmAlarm(ctx, a); err != nil {
@@ -206,6 +219,10 @@ func (c *unitContext) alarmDisarmAction() error {
 		if len(left) > 0 {
 			return fmt.Errorf("alarms came back after disarming:\n%sfree space first: compact, then defrag every member", alarmLines(left))
 		}
-		return goops.SetActionResults(map[string]string{"output": alarmLines(alarms), "disarmed": strconv.Itoa(len(alarms))})
+		results := map[string]string{"output": alarmLines(alarms), "disarmed": strconv.Itoa(len(alarms))}
+		if warnings := plan.LiveDataWarnings(spaces); len(warnings) > 0 {
+			results["warning"] = strings.Join(warnings, "; ")
+		}
+		return goops.SetActionResults(results)
 	})
 }

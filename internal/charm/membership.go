@@ -65,7 +65,8 @@ func (c *unitContext) ensureMember() error {
 			return err
 		}
 		var needsReload bool
-		facts.ServiceActive, needsReload = c.serviceState()
+		var restarts int
+		facts.ServiceActive, needsReload, restarts = c.serviceState()
 		if needsReload {
 			if err := c.systemctl("daemon-reload"); err != nil {
 				return err
@@ -74,21 +75,43 @@ func (c *unitContext) ensureMember() error {
 		facts.Running, facts.RunningKnown = c.running()
 		facts.Removed = !facts.ServiceActive && c.removedFromCluster()
 		facts.Learner = c.peers.Self[keyMemberState] != stateVoter
+		if !facts.ServiceActive && !facts.Removed {
+			facts.DataProblem = c.inspectData()
+		}
+		facts.CrashLoop = c.crashLooping(facts.ServiceActive, restarts)
 	}
 	step := plan.NextMemberStep(facts)
+	// Published so that the raft leader can restart last (plan.RestartsDue); written only when it changes.
+	due := ""
+	if step.Step == plan.StepRestart && !step.TrustOnly {
+		due = step.Reason
+	}
+	if b != nil && c.peers.Self[keyMemberState] == stateVoter {
+		if err := c.peers.setUnit(map[string]string{keyRestartDue: due, keyConfigSeen: c.configSeen()}); err != nil {
+			return err
+		}
+	}
 	switch step.Step {
 	case plan.StepBootstrap:
 		return c.bootstrap()
 	case plan.StepJoin:
 		return c.join()
+	case plan.StepReplace:
+		return c.replaceAndJoin(step.Reason, facts.CrashLoop && facts.DataProblem == "")
 	case plan.StepWaitRemoved:
 		return waiting("this member was removed from the cluster (a restore or rebuild); waiting for the leader's next step")
 	case plan.StepStart:
 		if err := c.checkDataDirIdentity(); err != nil {
 			return err
 		}
-		if err := c.startService(); err != nil {
+		if err := c.launchService(); err != nil {
 			return err
+		}
+		if err := c.waitStarted(); err != nil {
+			if !errors.Is(err, errCrashLoop) {
+				return err
+			}
+			return c.replaceAndJoin(err.Error(), true)
 		}
 	case plan.StepRestart:
 		if step.TrustOnly {
@@ -107,7 +130,10 @@ func (c *unitContext) ensureMember() error {
 				return err
 			}
 		}
-		if err := c.restartInTurn(step.Reason, versionChange); err != nil {
+		if err := c.restartInTurn(step.Reason, versionChange, step.TrustOnly); err != nil {
+			return err
+		}
+		if err := c.peers.setUnit(map[string]string{keyRestartDue: ""}); err != nil {
 			return err
 		}
 	case plan.StepPromote:
@@ -198,6 +224,7 @@ func (c *unitContext) checkDataDirIdentity() error {
 // bootstrap starts the cluster as a single member; everyone else joins it as a learner.
 func (c *unitContext) bootstrap() error {
 	goops.LogInfof("bootstrapping a new etcd cluster as %s", c.memberName())
+	c.probeDisk()
 	b := bootstrapState{
 		InitialCluster: []etcd.Member{{Name: c.memberName(), PeerURL: c.peerURL()}},
 		State:          etcd.ClusterStateNew,
@@ -244,6 +271,9 @@ func (c *unitContext) join() error {
 	if len(endpoints) == 0 {
 		return waiting("waiting for a running member to join through")
 	}
+	if c.dataDirEmpty() {
+		c.probeDisk() // before the learner slot is taken: the probe costs the others nothing
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, joinTimeout+learnerSlotWait)
 	defer cancel()
 	cli, err := c.dial(ctx, endpoints)
@@ -272,7 +302,14 @@ func (c *unitContext) join() error {
 	if err := c.promoteSelf(); err != nil {
 		return err
 	}
-	return c.waitServing(startTimeout)
+	if err := c.waitServing(startTimeout); err != nil {
+		return err
+	}
+	// A replaced member that serves again is a replacement that worked: a later fault starts afresh.
+	if getState(replacedAtState) != "" {
+		return deleteState(replacedAtState)
+	}
+	return nil
 }
 
 // addSelfAsLearner adds this unit's peer URL as a learner once no other learner holds etcd's one slot, and
@@ -441,7 +478,30 @@ func (c *unitContext) launchService() error {
 	return c.systemctl("start", serviceName)
 }
 
+// errCrashLoop: etcd exits at every start, and systemd has restarted it crashLoopRestarts times.
+var errCrashLoop = errors.New("etcd exits at every start")
+
+// waitStarted waits until a member started from stopped serves, or until systemd has restarted it
+// crashLoopRestarts times (errCrashLoop), which is the charm's sign that etcd refuses the data (its initial
+// corruption check against the peers, a torn database it cannot open): waiting out startTimeout then would
+// only fail the hook.
+func (c *unitContext) waitStarted() error {
+	return c.waitServingOr(startTimeout, time.Second, func() error {
+		if _, _, restarts := c.serviceState(); restarts >= crashLoopRestarts {
+			return fmt.Errorf("%w (systemd restarted it %d times)", errCrashLoop, restarts)
+		}
+		return nil
+	})
+}
+
+// waitServing waits until this unit's member answers on its client URL.
 func (c *unitContext) waitServing(timeout time.Duration) error {
+	return c.waitServingOr(timeout, 200*time.Millisecond, nil)
+}
+
+// waitServingOr asks this unit's member for its status every poll until it answers, for up to timeout; after
+// each refusal giveUp (when given) may end the wait with its error.
+func (c *unitContext) waitServingOr(timeout, poll time.Duration, giveUp func() error) error {
 	ctx, cancel := context.WithTimeout(c.ctx, timeout)
 	defer cancel()
 	cli, err := c.dial(ctx, []string{c.clientURL()})
@@ -450,14 +510,21 @@ func (c *unitContext) waitServing(timeout time.Duration) error {
 	}
 	defer cli.Close()
 	for {
-		_, err := cli.EndpointStatus(ctx, c.clientURL())
+		probe, cancelProbe := context.WithTimeout(ctx, ownMemberTimeout)
+		_, err := cli.EndpointStatus(probe, c.clientURL())
+		cancelProbe()
 		if err == nil {
 			return nil
+		}
+		if giveUp != nil {
+			if gerr := giveUp(); gerr != nil {
+				return gerr
+			}
 		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("etcd did not start serving on %s within %s: %w", c.clientURL(), timeout, err)
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
 }

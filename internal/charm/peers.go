@@ -39,6 +39,8 @@ const (
 	keyMemberName  = "member-name"
 	keyHealthSeen  = "health-seen" // what this unit saw when the application status differed (plan.HealthSeen)
 	keyMemberCN    = "member-cn"   // the CN of the member certificate this unit has installed
+	keyRestartDue  = "restart-due" // why this member is to restart onto a new configuration or etcd; "" when not
+	keyConfigSeen  = "config-seen" // digest of the application config and charm that restart-due was judged from
 )
 
 // Member states a unit publishes about itself.

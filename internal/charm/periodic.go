@@ -210,12 +210,13 @@ func (c *unitContext) snapshotStatusAction() error {
 	return goops.SetActionResults(res)
 }
 
-// writeObservations leaves what the scrape-time gauges cannot see for themselves (the snapshot interval and
-// this unit's last scheduled snapshot and S3 backup) next to etcd's config; internal/gauges exports them.
+// writeObservations leaves what the scrape-time gauges cannot see for themselves (the snapshot interval,
+// this unit's last scheduled snapshot and S3 backup, the fsync probe taken at join) next to etcd's config; internal/gauges exports them.
 // The file is rewritten only when it changes, and a failure is only logged: monitoring never fails a hook.
 func (c *unitContext) writeObservations() {
 	interval, _ := c.cfg.periodicConfig.interval()
-	o := gauges.Observations{SnapshotIntervalSeconds: int64(interval / time.Second)}
+	o := gauges.Observations{SnapshotIntervalSeconds: int64(interval / time.Second),
+		DataDirFsyncP99Seconds: loadDiskProbe().P99.Seconds()}
 	r := loadPeriodicRecord()
 	for dest, at := range map[string]time.Time{"local": r.LastGood, "s3": r.S3LastGood} {
 		if !at.IsZero() {

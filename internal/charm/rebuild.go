@@ -36,7 +36,8 @@ func (a quorumAssessment) message() string {
 	if a.Survivor == nil {
 		return msg + "; no member answers: restore the machines or restore from a snapshot"
 	}
-	return msg + "; run the rebuild-cluster action on " + plan.UnitOfMember(a.Survivor.Member)
+	return msg + "; run the rebuild-cluster action on " + plan.UnitOfMember(a.Survivor.Member) +
+		" (it shows what a rebuild keeps and loses; confirm=true rebuilds)"
 }
 
 // assessQuorum picks the survivor by the highest raft index (the most log applied), then revision, then
@@ -120,11 +121,13 @@ func (c *unitContext) reportQuorumLoss() (bool, error) {
 }
 
 type rebuildParams struct {
-	Force bool `json:"force"`
+	Force   bool `json:"force"`
+	Confirm bool `json:"confirm"`
 }
 
 // rebuildAction starts a one-member cluster from this unit's data after a majority of members is lost
-// (etcd --force-new-cluster, for one start); the other live units then wipe and rejoin as learners.
+// (etcd --force-new-cluster, for one start); the other live units then wipe and rejoin as learners. Without
+// confirm=true it changes nothing and answers what a rebuild would keep and lose (plan.CostOfRebuild).
 func (c *unitContext) rebuildAction() error {
 	var p rebuildParams
 	if err := goops.GetActionParams(&p); err != nil {
@@ -165,11 +168,14 @@ func (c *unitContext) rebuildAction() error {
 			"force=true to keep this unit's data instead (nothing was changed)",
 			plan.UnitOfMember(a.Survivor.Member), a.Survivor.Status.RaftIndex, self.Status.RaftIndex)
 	}
+	if !p.Confirm {
+		return c.reportRebuildCost(ctx, *self, probes)
+	}
 	_ = goops.ActionLogf("rebuilding a one-member cluster from %s (revision %d)", c.unit, self.Status.Revision)
 	if err := c.forceNewCluster(*b); err != nil {
 		return err
 	}
-	epoch, err := newEpoch(c.now)
+	epoch, err := newEpoch(c.now, c.peers.App[keyEpoch])
 	if err != nil {
 		return err
 	}
@@ -216,4 +222,44 @@ func (c *unitContext) forceNewCluster(b bootstrapState) error {
 		return err
 	}
 	return c.waitServing(startTimeout)
+}
+
+// reportRebuildCost is the dry run: every copy of the data against this unit's, the newest backup in S3
+// included when the bucket is related and answers.
+func (c *unitContext) reportRebuildCost(ctx context.Context, self memberProbe, probes []memberProbe) error {
+	copyOf := func(p memberProbe) plan.DataCopy {
+		return plan.DataCopy{Name: plan.UnitOfMember(p.Member), Revision: p.Status.Revision, RaftIndex: p.Status.RaftIndex,
+			Reachable: p.Reachable}
+	}
+	var members []plan.DataCopy
+	for _, p := range probes {
+		members = append(members, copyOf(p))
+	}
+	cost := plan.CostOfRebuild(copyOf(self), members, c.newestBackup(ctx), c.now)
+	results := cost.Results
+	results["plan"] = strings.Join(cost.Lines, "\n")
+	results["result"] = "nothing was changed; to rebuild the cluster from " + c.unit + " as above, run rebuild-cluster again with confirm=true"
+	return goops.SetActionResults(results)
+}
+
+// newestBackup is this application's newest backup in the related bucket (others may share it), nil when
+// there is none or the bucket cannot be read: the dry run then says nothing of backups.
+func (c *unitContext) newestBackup(ctx context.Context) *plan.DataCopy {
+	store, err := c.s3Store()
+	if err != nil {
+		return nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, s3ListTimeout)
+	defer cancel()
+	ms, _, err := store.List(lctx)
+	if err != nil {
+		goops.LogWarningf("listing backups for the rebuild dry run: %v", err)
+		return nil
+	}
+	for _, m := range ms { // newest first
+		if m.Application == appName(c.unit) && m.Model == c.getenv("JUJU_MODEL_UUID") {
+			return &plan.DataCopy{Name: m.ID, Revision: m.Revision, Taken: m.Taken}
+		}
+	}
+	return nil
 }

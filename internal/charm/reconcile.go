@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
+	"github.com/etcd-charm/etcd/internal/etcd"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
 
@@ -41,11 +43,14 @@ func (c *unitContext) reconcile() error {
 	if c.peers.Self[keyMemberState] == stateRemoved {
 		return goops.SetUnitStatus(goops.StatusMaintenance, "removed from the etcd cluster; the unit is going away")
 	}
+	if err := c.recordIdentityRequest(); err != nil {
+		return err
+	}
 	if c.leader {
 		if err := c.leaderSetup(); err != nil {
 			return err
 		}
-		if err := c.adoptRebuild(); err != nil {
+		if err := c.adoptIdentity(); err != nil {
 			return err
 		}
 		if err := c.offerEncryption(); err != nil {
@@ -226,6 +231,18 @@ func (c *unitContext) reportHealth(held error) error {
 		return goops.SetUnitStatus(goops.StatusWaiting, "cannot reach the cluster: "+plan.ShortErr(err))
 	}
 	report := cli.HealthOf(ctx, members, memberEndpoints(members))
+	if plan.CorruptAlarmOn(report, c.peerURL()) {
+		// etcd's hash check found this member's data differing from the others' while it ran; the cluster
+		// takes no writes until the alarm goes, which the replacement does once the member is out.
+		return c.reportProgress(c.replaceAndJoin("a CORRUPT alarm names it (its data differs from the other members')", false))
+	}
+	if c.leader && c.tendSpace(cli, report, members) {
+		// Maintenance takes its own time (seconds per defrag): the rest of the hook gets a fresh bound.
+		var cancelRest context.CancelFunc
+		ctx, cancelRest = context.WithTimeout(c.ctx, 10*time.Second)
+		defer cancelRest()
+		report = cli.HealthOf(ctx, members, memberEndpoints(members))
+	}
 	var problems []clientProblem
 	if c.leader {
 		if err := c.leaderChores(ctx, cli, report); err != nil {
@@ -271,7 +288,12 @@ func (c *unitContext) reportHealth(held error) error {
 		}
 	}
 	if st == plan.Active {
-		if warnings := plan.Warnings(c.peerURL(), report, c.warnFacts()); len(warnings) > 0 {
+		facts := c.warnFacts()
+		if own := plan.OwnStatus(report, c.peerURL()); own != nil {
+			facts.Forecast, facts.ForecastKnown = c.forecastSpace(own.DBSizeInUse, own.DBSizeQuota)
+			msg += "; " + plan.SpaceLine(own.DBSize, own.DBSizeInUse, own.DBSizeQuota, facts.Forecast, facts.ForecastKnown)
+		}
+		if warnings := plan.Warnings(c.peerURL(), report, facts); len(warnings) > 0 {
 			msg += "; warning: " + strings.Join(warnings, "; ")
 		}
 	}
@@ -308,12 +330,40 @@ const ownMemberTimeout = 2 * time.Second
 
 // warnFacts gathers what the ahead-of-time warnings need: this member's certificate expiry, and on the
 // leader the periodic snapshot and S3 backup records.
+// spaceSamplesState keeps this member's live-data samples (plan.SpaceSample, JSON) for the quota forecast.
+const spaceSamplesState = "space-samples"
+
+// forecastSpace adds this hook's reading of the member's live data to the samples in unit state (one state
+// write per plan.SampleEvery at most) and projects them onto the quota.
+func (c *unitContext) forecastSpace(inUse, quota int64) (plan.Forecast, bool) {
+	var samples []plan.SpaceSample
+	if raw := getState(spaceSamplesState); raw != "" {
+		_ = json.Unmarshal([]byte(raw), &samples) //nolint:errcheck // unreadable samples start afresh
+	}
+	samples, changed := plan.AddSample(samples, c.now, inUse)
+	if changed {
+		if raw, err := json.Marshal(samples); err == nil {
+			if err := setState(spaceSamplesState, string(raw)); err != nil {
+				goops.LogWarningf("keeping the database size sample: %v", err)
+			}
+		}
+	}
+	return plan.QuotaForecast(samples, c.now, inUse, quota)
+}
+
 func (c *unitContext) warnFacts() plan.WarnFacts {
-	f := plan.WarnFacts{Now: c.now}
+	f := plan.WarnFacts{Now: c.now, Replacement: loadReplacement(), JoinFsyncP99: loadDiskProbe().P99}
 	if raw, err := os.ReadFile(c.paths.MemberCert); err == nil {
 		if cert, err := pki.ParseCertificate(raw); err == nil {
 			f.CertNotAfter = cert.NotAfter
 		}
+	}
+	if urls := c.metricsURLs(c.address); len(urls) > 0 {
+		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+		if w, err := etcd.ReadWALFsync(ctx, urls[0]); err == nil {
+			f.WALFsyncs, f.WALFsyncP99 = w.Count, w.P99
+		}
+		cancel()
 	}
 	if !c.leader {
 		return f

@@ -90,7 +90,6 @@ func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdcl
 	}
 	byRelation := map[string][]etcdclient.Request{}
 	for _, id := range ids {
-		app, _ := goops.GetRelationApp(id)
 		rs, problems, err := etcdclient.ReadRequests(id)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the etcd_client request on %s: %w", id, err)
@@ -101,7 +100,7 @@ func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdcl
 				Prefix: r.Prefix, HasPrefix: r.HasPrefix, CertPEM: r.CertificatePEM})
 		}
 		for _, p := range problems {
-			reqs = append(reqs, clientRequest{Key: p.Key, Endpoint: clientEndpoint, RelationID: id, App: app, Problem: p.Reason})
+			reqs = append(reqs, clientRequest{Key: p.Key, Endpoint: clientEndpoint, RelationID: id, App: p.App, Problem: p.Reason})
 		}
 	}
 	return reqs, byRelation, nil

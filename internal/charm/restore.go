@@ -2,6 +2,7 @@ package charm
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -20,10 +21,19 @@ import (
 // A restore or a rebuild gives the cluster a new identity that every other unit must join from scratch. The
 // epoch names it: the leader publishes it in the application bag, each unit records in its own state (and its
 // bag) the epoch it last joined, and a unit whose epoch is behind wipes its member and rejoins as a learner.
+//
+// A unit that starts a new identity records it as a request in its own bag, whether it leads or not: the
+// Juju leader may change before, during or after the action, and whichever unit leads when a hook runs
+// publishes the newest request it sees (plan.AdoptIdentity), its own bag included.
 const (
-	keyEpoch          = "epoch"           // app and unit bags: the cluster identity joined
-	keyRebuildRequest = "rebuild-request" // unit bag: epoch of a rebuild done on a non-leader, for the leader to adopt
-	appliedEpochState = "applied-epoch"
+	keyEpoch            = "epoch"                 // app and unit bags: the cluster identity joined
+	keyRebuildRequest   = "rebuild-request"       // unit bag: epoch of an identity started on this unit (named when only rebuilds used it)
+	keyRequestClusterID = "rebuild-cluster-id"    // unit bag: that identity's cluster ID
+	keyRequestToken     = "rebuild-cluster-token" // unit bag: that identity's initial-cluster-token ("" after a rebuild)
+	appliedEpochState   = "applied-epoch"
+	// identityRequestState keeps the request in unit state, written before the applied epoch: a hook killed
+	// between recording the epoch and writing the bag has its next hook write the bag (recordIdentityRequest).
+	identityRequestState = "identity-request"
 )
 
 // revisionBumpFloor is what etcd's recovery guide suggests: a week of writes at 1500/s.
@@ -31,13 +41,21 @@ const revisionBumpFloor = 1_000_000_000
 
 const restoreTimeout = 5 * time.Minute
 
-// newEpoch orders epochs by time, so that the leader can tell the latest rebuild request from stale ones.
-func newEpoch(now time.Time) (string, error) {
+// newEpoch orders epochs by time, so that the leader can tell the latest identity request from stale ones.
+// It is made later than the published epoch whatever this unit's clock says: a unit whose clock runs behind
+// would otherwise start an identity the leader takes for stale, and then wipe it to follow the old one.
+func newEpoch(now time.Time, published string) (string, error) {
 	r, err := randomToken(8)
 	if err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%020d-%s", now.UnixNano(), r), nil
+	nanos := now.UnixNano()
+	if head, _, ok := strings.Cut(published, "-"); ok {
+		if prev, err := strconv.ParseInt(head, 10, 64); err == nil && prev >= nanos {
+			nanos = prev + 1
+		}
+	}
+	return fmt.Sprintf("%020d-%s", nanos, r), nil
 }
 
 // revisionBump raises restored revisions past anything a client may have seen: the snapshot's revision plus
@@ -147,7 +165,7 @@ func (c *unitContext) restoreAction() error {
 	if err := os.Rename(restored, c.paths.DataDir); err != nil {
 		return fmt.Errorf("moving the restored data into %s: %w", c.paths.DataDir, err)
 	}
-	epoch, err := newEpoch(c.now)
+	epoch, err := newEpoch(c.now, c.peers.App[keyEpoch])
 	if err != nil {
 		return err
 	}
@@ -272,8 +290,8 @@ func (c *unitContext) startAsNewCluster(ctx context.Context, token, epoch string
 }
 
 // publishNewIdentity turns auth back on (the data may come from a cluster that had it off, or from another
-// application whose root password differs), then records the identity: in the application bag when this
-// unit leads, otherwise as a request the leader adopts.
+// application whose root password differs), then records the identity as a request in this unit's bag, and
+// publishes it at once when this unit still leads.
 func (c *unitContext) publishNewIdentity(ctx context.Context, token, epoch string) (string, error) {
 	cli, err := c.dial(ctx, []string{c.clientURL()})
 	if err != nil {
@@ -287,46 +305,86 @@ func (c *unitContext) publishNewIdentity(ctx context.Context, token, epoch strin
 	if err != nil {
 		return "", fmt.Errorf("reading the new cluster ID: %w", err)
 	}
-	clusterID := strconv.FormatUint(resp.Header.ClusterId, 16)
+	rec := identityRecord{Epoch: epoch, ClusterID: strconv.FormatUint(resp.Header.ClusterId, 16), Token: token}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return "", err
+	}
+	// Unit state first, then the applied epoch: from then on this unit keeps its member whatever the
+	// application bag says, and any later hook can put the request in the bag if this one dies first.
+	if err := setState(identityRequestState, string(raw)); err != nil {
+		return "", fmt.Errorf("recording the new identity: %w", err)
+	}
 	if err := setState(appliedEpochState, epoch); err != nil {
 		return "", fmt.Errorf("recording the new epoch: %w", err)
 	}
-	self := map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName(), keyEpoch: epoch}
-	if !c.leader {
-		self[keyRebuildRequest] = epoch
-	}
-	if err := c.peers.setUnit(self); err != nil {
+	if err := c.recordIdentityRequest(); err != nil {
 		return "", err
 	}
 	if c.leader {
-		app := map[string]string{keyEpoch: epoch, keyClusterID: clusterID, keySeed: c.unit}
-		if token != "" {
-			app[keyClusterToken] = token
-		}
-		if err := c.peers.setApp(app); err != nil {
-			return "", err
+		// Leadership may have moved since the action began: then the bag holds the request and the unit that
+		// leads now publishes it in its next hook.
+		if err := c.adoptIdentity(); err != nil {
+			goops.LogWarningf("publishing the new identity now (the leader publishes it at its next hook): %v", err)
 		}
 	}
-	return clusterID, nil
+	return rec.ClusterID, nil
 }
 
-// adoptRebuild (leader) publishes the newest rebuild done on another unit, so the others follow it.
-func (c *unitContext) adoptRebuild() error {
+// identityRecord is the request as unit state keeps it.
+type identityRecord struct {
+	Epoch     string `json:"epoch"`
+	ClusterID string `json:"cluster-id"`
+	Token     string `json:"token,omitempty"`
+}
+
+// recordIdentityRequest puts the identity this unit started, and still runs, in its bag: as a voter of that
+// epoch (so that others join through it) and as a request for the leader. Every hook calls it; it writes only
+// what is missing.
+func (c *unitContext) recordIdentityRequest() error {
+	var rec identityRecord
+	if raw := getState(identityRequestState); raw == "" || json.Unmarshal([]byte(raw), &rec) != nil {
+		return nil
+	}
+	if rec.Epoch == "" || getState(appliedEpochState) != rec.Epoch || c.peers.App[keyEpoch] > rec.Epoch {
+		return nil // not started through (the hook died before the epoch was applied), or since replaced
+	}
+	if c.peers.Self[keyRebuildRequest] == rec.Epoch {
+		return nil
+	}
+	return c.peers.setUnit(map[string]string{keyMemberState: stateVoter, keyMemberName: c.memberName(),
+		keyEpoch: rec.Epoch, keyRebuildRequest: rec.Epoch, keyRequestClusterID: rec.ClusterID, keyRequestToken: rec.Token})
+}
+
+// adoptIdentity (leader) publishes the newest identity any unit started, this one included, so that every
+// other unit follows it.
+func (c *unitContext) adoptIdentity() error {
 	units, err := c.peers.Units()
 	if err != nil {
 		return err
 	}
-	latest := c.peers.App[keyEpoch]
-	for _, bag := range units {
-		if req := bag[keyRebuildRequest]; req > latest {
-			latest = req
-		}
+	requests := []plan.IdentityRequest{identityRequestOf(c.unit, c.peers.Self)}
+	for u, bag := range units {
+		requests = append(requests, identityRequestOf(u, bag))
 	}
-	if latest == c.peers.App[keyEpoch] {
+	req, ok := plan.AdoptIdentity(c.peers.App[keyEpoch], requests)
+	if !ok {
 		return nil
 	}
-	goops.LogInfof("adopting the cluster rebuilt on another unit (epoch %s)", latest)
-	return c.peers.setApp(map[string]string{keyEpoch: latest})
+	goops.LogInfof("publishing the cluster identity started on %s (epoch %s)", req.Unit, req.Epoch)
+	app := map[string]string{keyEpoch: req.Epoch, keySeed: req.Unit}
+	if req.ClusterID != "" {
+		app[keyClusterID] = req.ClusterID
+	}
+	if req.Token != "" {
+		app[keyClusterToken] = req.Token
+	}
+	return c.peers.setApp(app)
+}
+
+func identityRequestOf(unit string, bag map[string]string) plan.IdentityRequest {
+	return plan.IdentityRequest{Unit: unit, Epoch: bag[keyRebuildRequest], ClusterID: bag[keyRequestClusterID],
+		Token: bag[keyRequestToken]}
 }
 
 // followEpoch wipes this member when the cluster was restored or rebuilt since it joined; ensureMember then

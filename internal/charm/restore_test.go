@@ -79,18 +79,83 @@ func TestGivenAUnitThatRebuiltMoreRecentlyThanTheLeaderKnowsWhenAHookRunsThenItK
 	}
 }
 
+// freshState runs fn as a hook does: with unit state read anew from the hook's own state-get.
+func freshState(fn func() error) func() error {
+	return func() error { resetUnitState(); return fn() }
+}
+
 func TestGivenRebuildRequestsWhenTheLeaderRunsThenItAdoptsOnlyTheNewest(t *testing.T) {
 	c := epochUnit(t, true, map[string]string{keyEpoch: "00000000000000000002-current"},
 		map[string]string{}, map[string]map[string]string{
 			"etcd/2": {keyRebuildRequest: "00000000000000000001-stale"},
-			"etcd/3": {keyRebuildRequest: "00000000000000000003-newest"},
+			"etcd/3": {keyRebuildRequest: "00000000000000000003-newest", keyRequestClusterID: "c3"},
 		})
-	ctx := goopstest.NewContext(c.adoptRebuild)
+	ctx := goopstest.NewContext(freshState(c.adoptIdentity))
 	out := ctx.Run("cluster-relation-changed", peerState(c, nil))
 	if ctx.CharmErr != nil {
 		t.Fatal(ctx.CharmErr)
 	}
-	if got := out.PeerRelations[0].LocalAppData[keyEpoch]; got != "00000000000000000003-newest" {
-		t.Fatalf("adopted %q", got)
+	app := out.PeerRelations[0].LocalAppData
+	if app[keyEpoch] != "00000000000000000003-newest" || app[keyClusterID] != "c3" || app[keySeed] != "etcd/3" {
+		t.Fatalf("application bag after adopting: %v", app)
+	}
+}
+
+// The issue-24 ordering: rebuild-cluster ran on etcd/1 while the dead leader's lease still held, so the request
+// sits in etcd/1's own bag; then etcd/1 becomes the leader.
+func TestGivenARebuildRecordedBeforeThisUnitLedWhenItLeadsThenItPublishesItsOwnRequest(t *testing.T) {
+	c := epochUnit(t, true, map[string]string{keyEpoch: "00000000000000000001-old", keyClusterID: "old"},
+		map[string]string{keyMemberState: stateVoter, keyEpoch: "00000000000000000002-mine",
+			keyRebuildRequest: "00000000000000000002-mine", keyRequestClusterID: "c1"},
+		map[string]map[string]string{"etcd/3": {}, "etcd/4": {}})
+	ctx := goopstest.NewContext(freshState(c.adoptIdentity))
+	out := ctx.Run("leader-elected", peerState(c, nil))
+	if ctx.CharmErr != nil {
+		t.Fatal(ctx.CharmErr)
+	}
+	app := out.PeerRelations[0].LocalAppData
+	if app[keyEpoch] != "00000000000000000002-mine" || app[keyClusterID] != "c1" || app[keySeed] != "etcd/1" {
+		t.Fatalf("the leader did not publish its own rebuild: %v", app)
+	}
+}
+
+// A restore or rebuild whose hook died after recording the applied epoch but before writing the bag: the next
+// hook writes the bag, so that the leader (whichever unit it is) can publish it.
+func TestGivenAnIdentityRecordedOnlyInUnitStateWhenTheNextHookRunsThenTheBagCarriesTheRequest(t *testing.T) {
+	c := epochUnit(t, false, map[string]string{keyEpoch: "00000000000000000001-old"},
+		map[string]string{keyMemberState: stateVoter, keyEpoch: "00000000000000000001-old"}, nil)
+	ctx := goopstest.NewContext(freshState(c.recordIdentityRequest))
+	out := ctx.Run("update-status", peerState(c, map[string]string{
+		appliedEpochState:    "00000000000000000002-mine",
+		identityRequestState: `{"epoch":"00000000000000000002-mine","cluster-id":"c1","token":"t1"}`,
+	}))
+	if ctx.CharmErr != nil {
+		t.Fatal(ctx.CharmErr)
+	}
+	bag := out.PeerRelations[0].LocalUnitData
+	want := map[string]string{keyMemberState: stateVoter, keyEpoch: "00000000000000000002-mine",
+		keyRebuildRequest: "00000000000000000002-mine", keyRequestClusterID: "c1", keyRequestToken: "t1"}
+	for k, v := range want {
+		if bag[k] != v {
+			t.Fatalf("bag[%s] = %q, want %q (bag %v)", k, bag[k], v, bag)
+		}
+	}
+}
+
+// A hook that died before the epoch was applied started nothing this unit keeps: publishing the request would
+// make the leader follow an identity whose starter then wipes itself.
+func TestGivenAnIdentityRequestWhoseEpochWasNeverAppliedWhenTheNextHookRunsThenNothingIsRequested(t *testing.T) {
+	c := epochUnit(t, false, map[string]string{keyEpoch: "00000000000000000001-old"},
+		map[string]string{keyMemberState: stateVoter, keyEpoch: "00000000000000000001-old"}, nil)
+	ctx := goopstest.NewContext(freshState(c.recordIdentityRequest))
+	out := ctx.Run("update-status", peerState(c, map[string]string{
+		appliedEpochState:    "00000000000000000001-old",
+		identityRequestState: `{"epoch":"00000000000000000002-mine","cluster-id":"c1"}`,
+	}))
+	if ctx.CharmErr != nil {
+		t.Fatal(ctx.CharmErr)
+	}
+	if got := out.PeerRelations[0].LocalUnitData[keyRebuildRequest]; got != "" {
+		t.Fatalf("requested %q", got)
 	}
 }

@@ -160,3 +160,76 @@ func binaryVersion(ctx context.Context, path string) string {
 	}
 	return ""
 }
+
+// downgradeTarget checks the minor an operator asks etcd to downgrade to ("3.6", or "3.6.x" read as its
+// minor; "" for the previous one) against the etcd this charm runs: exactly one minor down within the major,
+// as etcd allows. It returns the version to give etcd ("3.6").
+func downgradeTarget(running, requested string) (string, error) {
+	from, err := semver.NewVersion(running)
+	if err != nil {
+		return "", fmt.Errorf("cannot read the running etcd version %q: %v", running, err)
+	}
+	if from.Minor == 0 {
+		return "", fmt.Errorf("etcd %s is the first minor of its major: there is no minor to downgrade to", from)
+	}
+	if strings.TrimSpace(requested) == "" { // the only minor etcd allows
+		return fmt.Sprintf("%d.%d", from.Major, from.Minor-1), nil
+	}
+	parts := strings.Split(strings.TrimPrefix(strings.TrimSpace(requested), "v"), ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return "", fmt.Errorf("version %q is not a minor version such as %d.%d", requested, from.Major, from.Minor-1)
+	}
+	to, err := semver.NewVersion(parts[0] + "." + parts[1] + ".0")
+	if err != nil {
+		return "", fmt.Errorf("version %q is not a minor version such as %d.%d", requested, from.Major, from.Minor-1)
+	}
+	if to.Major != from.Major || to.Minor+1 != from.Minor {
+		return "", fmt.Errorf("etcd downgrades one minor version at a time: from %d.%d only to %d.%d, not %d.%d",
+			from.Major, from.Minor, from.Major, from.Minor-1, to.Major, to.Minor)
+	}
+	return fmt.Sprintf("%d.%d", to.Major, to.Minor), nil
+}
+
+type downgradeParams struct {
+	Version string `json:"version"`
+	Cancel  bool   `json:"cancel"`
+}
+
+// downgradeAction enables etcd's own downgrade to the previous minor (validate, then enable), or cancels it.
+// It is the first half of a downgrade; the second is a refresh to the charm of that minor, whose units
+// accept the older etcd only while the downgrade is enabled, and restart one at a time, the raft leader last.
+func (c *unitContext) downgradeAction() error {
+	var p downgradeParams
+	if err := goops.GetActionParams(&p); err != nil {
+		return err
+	}
+	return c.adminAction(func(ctx context.Context, cli *cluster.Client) error {
+		if p.Cancel {
+			v, err := cli.DowngradeCancel(ctx)
+			if err != nil {
+				return err
+			}
+			return goops.SetActionResults(map[string]string{"output": "etcd's downgrade is cancelled; cluster version " + v,
+				"cluster-version": v})
+		}
+		target, err := downgradeTarget(version.Version, p.Version)
+		if err != nil {
+			return err
+		}
+		if st, err := cli.EndpointStatus(ctx, c.clientURL()); err == nil && strings.HasPrefix(st.DowngradeTarget, target+".") {
+			return goops.SetActionResults(map[string]string{"output": fmt.Sprintf("etcd's downgrade to %s is already "+
+				"enabled; refresh to a charm with etcd %s", target, target), "target": target})
+		}
+		if _, err := cli.DowngradeEnable(ctx, target); err != nil {
+			return err
+		}
+		goops.LogInfof("etcd's downgrade to %s enabled", target)
+		return goops.SetActionResults(map[string]string{
+			"output": fmt.Sprintf("etcd's downgrade to %s is enabled: the cluster version is now %s. Refresh to the "+
+				"charm's %s line (release/etcd-%s), which accepts the older etcd while the downgrade is enabled; the "+
+				"members move one at a time, the raft leader last. Until then `downgrade cancel=true` takes it back.",
+				target, target, target, target),
+			"target": target,
+		})
+	})
+}

@@ -31,6 +31,8 @@ type EndpointStatus struct {
 	Revision         int64 // current key-value store revision, as seen by this member
 	IsLearner        bool
 	Errors           []string // member-reported errors, e.g. active alarms
+	// DowngradeTarget is the version etcd's downgrade is enabled to ("3.6.0"), "" when none is enabled.
+	DowngradeTarget string
 }
 
 // IsLeader reports whether this member is the raft leader.
@@ -62,6 +64,9 @@ func statusVia(ctx context.Context, m clientv3.Maintenance, endpoint string) (En
 		RaftAppliedIndex: resp.RaftAppliedIndex,
 		IsLearner:        resp.IsLearner,
 		Errors:           append([]string(nil), resp.Errors...),
+	}
+	if d := resp.DowngradeInfo; d.GetEnabled() {
+		st.DowngradeTarget = d.GetTargetVersion()
 	}
 	if h := resp.Header; h != nil {
 		st.MemberID = h.MemberId

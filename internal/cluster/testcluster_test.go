@@ -135,24 +135,31 @@ func (tc *testCluster) newMember(name string) *testMember {
 	tc.t.Helper()
 	tc.next++
 	ip := tc.subnet + fmt.Sprint(tc.next)
+	ports := freePorts(tc.t, ip, 2)
 	return &testMember{
 		name:      name,
 		ip:        ip,
-		clientURL: "https://" + net.JoinHostPort(ip, freePort(tc.t, ip)),
-		peerURL:   "https://" + net.JoinHostPort(ip, freePort(tc.t, ip)),
+		clientURL: "https://" + net.JoinHostPort(ip, ports[0]),
+		peerURL:   "https://" + net.JoinHostPort(ip, ports[1]),
 		tls:       tc.pki.serverFiles(tc.t, name, ip),
 	}
 }
 
-func freePort(t testing.TB, ip string) string {
+// freePorts finds n distinct free ports on ip. It holds every listener until all are found: closing each at
+// once let the kernel hand the same port out twice, and the member then failed to bind its second listener.
+func freePorts(t testing.TB, ip string, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatalf("find free port on %s: %v", ip, err)
+	var ports []string
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			t.Fatalf("find free port on %s: %v", ip, err)
+		}
+		defer l.Close()
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+		ports = append(ports, port)
 	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
+	return ports
 }
 
 func initialCluster(ms ...*testMember) string {

@@ -96,6 +96,16 @@ func TestGivenSeriesOfATroubledOrHealthyClusterWhenPromtoolEvaluatesTheRulesThen
 			{`etcd_server_quota_backend_bytes{` + job + `,instance="a:2381"}`, "1000x20"}},
 			Checks: []check{{"15m", "EtcdDatabaseNearQuota", []alert{{ruleLabels(merge(inst("a:2381"), map[string]string{"severity": "warning"})),
 				map[string]string{"summary": "etcd member a:2381 database is over 80% of its quota", "description": "At 100% etcd raises NOSPACE and refuses writes; compact and defrag, or raise quota_backend_bytes."}}}}}},
+		{Interval: "1m", Series: []series{
+			// a grows 10 bytes a minute: 100800 more in 7 days, past its 100000 quota; b holds still.
+			{`etcd_mvcc_db_total_size_in_use_in_bytes{` + job + `,instance="a:2381"}`, "0+10x180"},
+			{`etcd_server_quota_backend_bytes{` + job + `,instance="a:2381"}`, "100000x180"},
+			{`etcd_mvcc_db_total_size_in_use_in_bytes{` + job + `,instance="b:2381"}`, "90000x180"},
+			{`etcd_server_quota_backend_bytes{` + job + `,instance="b:2381"}`, "100000x180"}},
+			Checks: []check{{"30m", "EtcdDatabaseQuotaForecast", nil},
+				{"2h", "EtcdDatabaseQuotaForecast", []alert{{ruleLabels(merge(inst("a:2381"), map[string]string{"severity": "warning"})),
+					map[string]string{"summary": "etcd member a:2381 live data reaches its quota within 7 days at the current growth",
+						"description": "Growth over the last 6 hours, projected; at the quota etcd raises NOSPACE and refuses writes. Delete or compact what is not needed, or raise quota_backend_bytes."}}}}}},
 		{Interval: "1m", Series: []series{{`etcd_server_is_learner{` + job + `,instance="c:2381"}`, "1x40"}},
 			Checks: []check{{"35m", "EtcdLearnerTooLong", []alert{{ruleLabels(merge(inst("c:2381"), map[string]string{"severity": "warning"})),
 				map[string]string{"summary": "etcd member c:2381 has been a learner for 30 minutes", "description": "A learner that never catches up is never promoted; look at its disk and network."}}}}}},

@@ -23,19 +23,29 @@ type JoinProgress struct {
 
 // ReadJoinProgress reads a member's JoinProgress from metricsURL (http://host:port).
 func ReadJoinProgress(ctx context.Context, metricsURL string) (JoinProgress, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(metricsURL, "/")+"/metrics", nil)
+	body, err := getMetrics(ctx, metricsURL)
 	if err != nil {
 		return JoinProgress{}, err
+	}
+	defer body.Close()
+	return parseJoinProgress(body)
+}
+
+// getMetrics opens a member's metrics page at metricsURL (http://host:port) in Prometheus' text format.
+func getMetrics(ctx context.Context, metricsURL string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(metricsURL, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return JoinProgress{}, err
+		return nil, err
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return JoinProgress{}, fmt.Errorf("%s/metrics answered %s", metricsURL, resp.Status)
+		resp.Body.Close()
+		return nil, fmt.Errorf("%s/metrics answered %s", metricsURL, resp.Status)
 	}
-	return parseJoinProgress(resp.Body)
+	return resp.Body, nil
 }
 
 // parseJoinProgress picks the two gauges out of Prometheus' text format.

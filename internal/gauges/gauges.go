@@ -1,6 +1,6 @@
 // Package gauges puts what the charm knows, and etcd does not export, on etcd's own /metrics: the raised
-// alarms, when the member's certificate and the cluster CA expire, and when the last scheduled snapshot and
-// S3 backup succeeded. The etcd personality of the charm binary registers a Collector before it starts
+// alarms, when the member's certificate and the cluster CA expire, when the last scheduled snapshot and
+// S3 backup succeeded, and the fsync latency of the data dir's disk measured at join. The etcd personality of the charm binary registers a Collector before it starts
 // etcd, so every scrape of the metrics listener (cos-agent, the classic prometheus relation) carries them
 // and the alert rules can use them.
 //
@@ -38,6 +38,9 @@ type Observations struct {
 	// LastSuccess is when this unit last took a scheduled snapshot ("local") or sent one to S3 ("s3"); only
 	// the unit that takes them (the Juju leader) has any.
 	LastSuccess map[string]time.Time `json:"last-success,omitempty"`
+	// DataDirFsyncP99Seconds is the 99th percentile of the fsync probe taken on the data dir's disk when the
+	// member last joined; 0 when none was taken.
+	DataDirFsyncP99Seconds float64 `json:"data-dir-fsync-p99-seconds,omitempty"`
 }
 
 // WriteObservations replaces the observations file unless it already holds exactly o. It reports whether
@@ -76,6 +79,9 @@ var (
 	lastSuccess = prometheus.NewDesc("etcd_charm_snapshot_last_success_timestamp_seconds",
 		"When this unit last took a scheduled snapshot (destination=local) or sent one to S3 (destination=s3).",
 		[]string{"destination"}, nil)
+	dataDirFsync = prometheus.NewDesc("etcd_charm_data_dir_fsync_p99_seconds",
+		"99th percentile of the small appends with fdatasync the charm timed on the data dir's disk when the member joined.",
+		nil, nil)
 )
 
 // Collector reads the gauges at each scrape from the files of the etcd started with ConfigFile.
@@ -92,7 +98,7 @@ func New(configFile string) *Collector {
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{certExpiry, alarmActive, snapshotInterval, lastSuccess} {
+	for _, d := range []*prometheus.Desc{certExpiry, alarmActive, snapshotInterval, lastSuccess, dataDirFsync} {
 		ch <- d
 	}
 }
@@ -145,6 +151,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(snapshotInterval, prometheus.GaugeValue, float64(o.SnapshotIntervalSeconds))
 	for dest, at := range o.LastSuccess {
 		ch <- prometheus.MustNewConstMetric(lastSuccess, prometheus.GaugeValue, float64(at.Unix()), dest)
+	}
+	if o.DataDirFsyncP99Seconds > 0 {
+		ch <- prometheus.MustNewConstMetric(dataDirFsync, prometheus.GaugeValue, o.DataDirFsyncP99Seconds)
 	}
 }
 

@@ -103,12 +103,12 @@ func TestGivenCertificatesAndObservationsWhenScrapedThenExpiryAndSnapshotGaugesA
 	cfg := writeConfig(t, dir, "", certFile, caFile)
 	taken := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
 	wrote, err := WriteObservations(dir, Observations{SnapshotIntervalSeconds: 3600,
-		LastSuccess: map[string]time.Time{"local": taken, "s3": taken.Add(time.Minute)}})
+		LastSuccess: map[string]time.Time{"local": taken, "s3": taken.Add(time.Minute)}, DataDirFsyncP99Seconds: 0.004})
 	if err != nil || !wrote {
 		t.Fatalf("first write: %v %v", wrote, err)
 	}
 	if wrote, err := WriteObservations(dir, Observations{SnapshotIntervalSeconds: 3600,
-		LastSuccess: map[string]time.Time{"local": taken, "s3": taken.Add(time.Minute)}}); err != nil || wrote {
+		LastSuccess: map[string]time.Time{"local": taken, "s3": taken.Add(time.Minute)}, DataDirFsyncP99Seconds: 0.004}); err != nil || wrote {
 		t.Fatalf("the same observations are not rewritten: %v %v", wrote, err)
 	}
 
@@ -129,6 +129,9 @@ func TestGivenCertificatesAndObservationsWhenScrapedThenExpiryAndSnapshotGaugesA
 		got["etcd_charm_snapshot_last_success_timestamp_seconds{local}"] != float64(taken.Unix()) ||
 		got["etcd_charm_snapshot_last_success_timestamp_seconds{s3}"] != float64(taken.Add(time.Minute).Unix()) {
 		t.Errorf("snapshot gauges: %v", got)
+	}
+	if got["etcd_charm_data_dir_fsync_p99_seconds"] != 0.004 {
+		t.Errorf("data dir fsync gauge: %v", got)
 	}
 	if info, err := os.Stat(filepath.Join(dir, ObservationsName)); err != nil || info.Mode().Perm() != 0o644 {
 		t.Errorf("observations file: %v %v", info, err)

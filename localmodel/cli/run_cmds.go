@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/etcd-charm/etcd/localmodel/api"
-	"gopkg.in/yaml.v3"
+	yamlv2 "go.yaml.in/yaml/v2"
 )
 
 func init() {
@@ -14,20 +14,23 @@ func init() {
 	register("exec", "exec --unit UNIT -- COMMAND...: run a command in the unit's hook environment", execCmd)
 }
 
-// actionParams parses juju run's k=v arguments: values are YAML scalars and dotted keys nest.
-func actionParams(args []string) (map[string]any, error) {
+// actionParams parses juju run's k=v arguments: values are YAML scalars as Juju's CLI reads them (YAML 1.1, so
+// yes/no/on/off are booleans and a timestamp stays a string), or raw strings with --string-args; dotted keys
+// nest.
+func actionParams(args []string, rawStrings bool) (map[string]any, error) {
 	out := map[string]any{}
 	for _, a := range args {
 		k, raw, ok := strings.Cut(a, "=")
 		if !ok || k == "" {
 			return nil, usagef("argument %q must be of the form key...=value", a)
 		}
-		var v any
-		if err := yaml.Unmarshal([]byte(raw), &v); err != nil {
-			v = raw
-		}
-		if v == nil && raw == "" {
-			v = ""
+		// As Juju: the raw string stands unless YAML says otherwise (an empty value stays "", null is null).
+		var v any = raw
+		if !rawStrings {
+			if err := yamlv2.Unmarshal([]byte(raw), &v); err != nil {
+				return nil, usagef("value of %q is not valid YAML (pass --string-args to send it as it is): %v", k, err)
+			}
+			v = conformYAML(v)
 		}
 		parts := strings.Split(k, ".")
 		m := out
@@ -44,10 +47,28 @@ func actionParams(args []string) (map[string]any, error) {
 	return out, nil
 }
 
+// conformYAML turns YAML 1.1's map[any]any into the string-keyed maps JSON (and the action schema) deals in.
+func conformYAML(v any) any {
+	switch t := v.(type) {
+	case map[any]any:
+		out := make(map[string]any, len(t))
+		for k, val := range t {
+			out[fmt.Sprint(k)] = conformYAML(val)
+		}
+		return out
+	case []any:
+		for i := range t {
+			t[i] = conformYAML(t[i])
+		}
+	}
+	return v
+}
+
 func runAction(e *env, args []string) error {
 	fs := newFlags(e, "run")
 	format := fs.String("format", "plain", "output format: plain|yaml|json")
 	fs.String("wait", "", "accepted for juju compatibility")
+	stringArgs := fs.Bool("string-args", false, "use raw string values of CLI args")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -55,7 +76,7 @@ func runAction(e *env, args []string) error {
 	if len(pos) < 2 {
 		return usagef("run needs UNIT ACTION [k=v ...]")
 	}
-	params, err := actionParams(pos[2:])
+	params, err := actionParams(pos[2:], *stringArgs)
 	if err != nil {
 		return err
 	}

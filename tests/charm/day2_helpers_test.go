@@ -2,6 +2,7 @@ package charm_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -66,6 +67,25 @@ func dialUnits(t *testing.T, m *client.Model, pick func(api.UnitInfo) bool) *clu
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli
+}
+
+// jujuRun runs an action the way an operator types it, through the local model's `juju run` command line
+// (values read as YAML, as Juju reads them), and returns the task's JSON result.
+func jujuRun(t *testing.T, m *client.Model, unit, action string, args ...string) (api.ActionResult, error) {
+	t.Helper()
+	cmd := exec.Command(artefacts.localjuju, append([]string{"run", unit, action, "--format=json"}, args...)...)
+	cmd.Env = append(os.Environ(), "LOCALJUJU_MODEL_DIR="+m.Dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var res map[string]api.ActionResult
+	if jerr := json.Unmarshal(out, &res); jerr != nil {
+		return api.ActionResult{}, fmt.Errorf("juju run %s %s %v: %v, %v: %s", unit, action, args, err, jerr, stderr.String())
+	}
+	if err != nil {
+		return res[unit], fmt.Errorf("juju run %s %s %v: %v: %s", unit, action, args, err, stderr.String())
+	}
+	return res[unit], nil
 }
 
 // runOK runs an action that must complete.

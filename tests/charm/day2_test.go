@@ -58,8 +58,12 @@ func TestGivenA3UnitClusterWhenSnapshotRestoreAndMaintenanceActionsRunThenDataFo
 		runFails(t, m, leader, "restore", nil, "juju attach-resource")
 		runFails(t, m, leader, "restore", map[string]any{"path": garbage}, "snapshot action")
 		runFails(t, m, leader, "restore", map[string]any{"path": onLeader, "sha256": strings.Repeat("0", 64)}, "check you have the right file")
-		runFails(t, m, leader, "compact", map[string]any{"revision": "999999999"}, "is in the future")
-		runFails(t, m, leader, "compact", map[string]any{"revision": "latest"}, "not a positive integer")
+		runFails(t, m, leader, "compact", map[string]any{"revision": 999999999}, "is in the future")
+		runFails(t, m, leader, "compact", map[string]any{"revision": -1}, "not a positive integer")
+		if _, err := m.Run(context.Background(), leader, "compact", map[string]any{"revision": "latest"}); err == nil ||
+			!strings.Contains(err.Error(), "Expected: integer, given: string") {
+			t.Fatalf("compact revision=latest: %v, want the schema to refuse it", err)
+		}
 		runFails(t, m, leader, "rebuild-cluster", nil, "has quorum")
 		if after := fingerprint(t, cli); after != before {
 			t.Fatalf("a failed action changed the cluster: %s, then %s", before, after)
@@ -69,12 +73,17 @@ func TestGivenA3UnitClusterWhenSnapshotRestoreAndMaintenanceActionsRunThenDataFo
 
 	t.Run("compact, defrag followers first and the raft leader last, alarm-list", func(t *testing.T) {
 		raftLeader := raftLeaderUnit(t, m)
-		res := runOK(t, m, leader, "compact", map[string]any{"physical": true})
-		rev, _ := strconv.ParseInt(result(res, "revision"), 10, 64)
-		if !strings.HasPrefix(result(res, "output"), "compacted revision ") || rev == 0 {
-			t.Fatalf("compact: %v", res.Results)
+		// As the operator types it (issue 24): Juju sends revision=N as an integer.
+		current, err := cli.Revision(context.Background())
+		if err != nil {
+			t.Fatal(err)
 		}
-		runFails(t, m, leader, "compact", map[string]any{"revision": fmt.Sprint(rev - 1)}, "already compacted")
+		res, err := jujuRun(t, m, leader, "compact", fmt.Sprintf("revision=%d", current), "physical=true")
+		rev, _ := strconv.ParseInt(result(res, "revision"), 10, 64)
+		if err != nil || result(res, "output") != fmt.Sprintf("compacted revision %d", current) || rev != current {
+			t.Fatalf("juju run compact revision=%d: %v %v", current, err, res.Results)
+		}
+		runFails(t, m, leader, "compact", map[string]any{"revision": rev - 1}, "already compacted")
 		res = runOK(t, m, follower, "defrag", nil)
 		order := strings.Split(result(res, "order"), ",")
 		if len(order) != 3 || order[2] != raftLeader || strings.Count(result(res, "output"), "Finished defragmenting") != 3 {
@@ -269,49 +278,43 @@ func (w *revisionWatcher) stop() watchSeen {
 	return w.seen
 }
 
-func TestGivenASmallQuotaWhenFilledUntilNOSPACEThenStatusSaysWhatToDoAndCompactDefragDisarmRecoverWrites(t *testing.T) {
-	m := newModel(t)
+// With update-status an hour away, only the actions the operator runs can show the alarm (issue 24), and
+// alarm-disarm refuses while the database file is still at its quota, naming what to run first.
+func TestGivenASmallQuotaWhenFilledUntilNOSPACEThenActionsShowItAndDisarmHoldsOnlyAfterCompactAndDefrag(t *testing.T) {
+	m := newModelWith(t, time.Hour)
 	ctx := context.Background()
+	// defrag_policy=off: the operator's own way out, which the charm's automatic one must not hide.
 	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 1,
-		Config: map[string]string{"quota_backend_bytes": "104857600"}}); err != nil {
+		Config: map[string]string{"quota_backend_bytes": "104857600", "defrag_policy": "off"}}); err != nil {
 		t.Fatal(err)
 	}
 	waitActive(t, m, 3*time.Minute)
-	cli := adminClient(t, m)
-	value := strings.Repeat("x", 1<<20)
-	var full bool
-	for i := 0; i < 400 && !full; i++ {
-		cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		_, err := cli.Raw().Put(cctx, "fill", value)
-		cancel()
-		switch {
-		case err != nil && strings.Contains(err.Error(), "database space exceeded"):
-			full = true
-		case err != nil:
-			t.Fatalf("put %d: %v", i, err)
-		}
+	fillUntilNoSpace(t, adminClient(t, m))
+
+	res := runOK(t, m, "etcd/0", "health", nil)
+	if !strings.HasPrefix(result(res, "alarms"), "NOSPACE on member") {
+		t.Fatalf("the health action does not name the alarm: %v", res.Results)
 	}
-	if !full {
-		t.Fatal("400 MiB of overwrites never reached the 100 MiB quota")
+	if st := unitStatusOf(t, m, "etcd", "etcd/0"); !strings.HasPrefix(st, "blocked: etcd alarm raised: NOSPACE") ||
+		!strings.Contains(st, "quota_backend_bytes") || !strings.Contains(st, "alarm-disarm") {
+		t.Fatalf("status right after the health action, with no hook run since the alarm: %q", st)
 	}
-	waitFor(t, 2*time.Minute, "status naming the way out of NOSPACE", func() bool {
-		st := unitStatusOf(t, m, "etcd", "etcd/0")
-		return strings.HasPrefix(st, "blocked: ") && strings.Contains(st, "NOSPACE") &&
-			strings.Contains(st, "quota_backend_bytes") && strings.Contains(st, "alarm-disarm")
-	})
+
+	runFails(t, m, "etcd/0", "alarm-disarm", nil, "run the compact action")
 	if res := runOK(t, m, "etcd/0", "alarm-list", nil); !strings.Contains(result(res, "output"), "alarm:NOSPACE") {
-		t.Fatalf("alarm-list: %v", res.Results)
+		t.Fatalf("a refused disarm changed the alarms: %v", res.Results)
 	}
 	runOK(t, m, "etcd/0", "compact", map[string]any{"physical": true})
+	runFails(t, m, "etcd/0", "alarm-disarm", nil, "run the defrag action")
 	runOK(t, m, "etcd/0", "defrag", nil)
 	if res := runOK(t, m, "etcd/0", "alarm-disarm", nil); !regexp.MustCompile(`memberID:\d+ alarm:NOSPACE`).MatchString(result(res, "output")) {
 		t.Fatalf("alarm-disarm output: %v", res.Results)
 	}
+	if st := unitStatusOf(t, m, "etcd", "etcd/0"); !strings.HasPrefix(st, "active: ") {
+		t.Fatalf("status right after a disarm that held: %q", st)
+	}
 	keys := map[string]string{}
 	put(t, m, keys, "writable", "again")
-	waitFor(t, 2*time.Minute, "active status again", func() bool {
-		return strings.HasPrefix(unitStatusOf(t, m, "etcd", "etcd/0"), "active: ")
-	})
 	assertCluster(t, m, keys)
 }
 
@@ -330,11 +333,24 @@ func TestGivenTwoOfThreeMachinesLostWhenRebuildClusterRunsOnTheSurvivorThenItSer
 	waitFor(t, 3*time.Minute, "status naming rebuild-cluster on "+survivor, func() bool {
 		st := unitStatusOf(t, m, "etcd", survivor)
 		return strings.HasPrefix(st, "blocked: quorum lost: 2 of 3 members unreachable") &&
-			strings.HasSuffix(st, "run the rebuild-cluster action on "+survivor)
+			strings.Contains(st, "run the rebuild-cluster action on "+survivor)
 	})
-	res := runOK(t, m, survivor, "rebuild-cluster", nil)
+	// The dry run first (issue 23): it names the source and the members lost, and changes nothing.
+	dry := runOK(t, m, survivor, "rebuild-cluster", nil)
+	t.Logf("dry run: %v", dry.Results)
+	if result(dry, "source") != survivor || !strings.Contains(result(dry, "result"), "nothing was changed") ||
+		strings.Count(result(dry, "lost-members"), "etcd/") != 2 || !strings.Contains(result(dry, "plan"), "does not answer") {
+		t.Fatalf("rebuild-cluster dry run: %v", dry.Results)
+	}
+	if st := unitStatusOf(t, m, "etcd", survivor); !strings.HasPrefix(st, "blocked: quorum lost") {
+		t.Fatalf("the dry run changed the cluster: status %q", st)
+	}
+	res := runOK(t, m, survivor, "rebuild-cluster", map[string]any{"confirm": true})
 	if !strings.Contains(result(res, "result"), "rebuilt from "+survivor) {
 		t.Fatalf("rebuild-cluster: %v", res.Results)
+	}
+	if result(res, "revision") != result(dry, "source-revision") {
+		t.Fatalf("the dry run promised revision %s, the rebuild kept %s", result(dry, "source-revision"), result(res, "revision"))
 	}
 	waitActive(t, m, 3*time.Minute)
 	assertCluster(t, m, keys)
@@ -348,6 +364,92 @@ func TestGivenTwoOfThreeMachinesLostWhenRebuildClusterRunsOnTheSurvivorThenItSer
 			t.Errorf("%s holds %d of 500 keys", unit, n)
 		}
 	}
+}
+
+// Issue 24: the operator acts on the status message at once, while the dead leader's lease still holds, so
+// the unit that rebuilds is not the leader yet; it becomes the leader only afterwards.
+func TestGivenTheLeaderLostWhenRebuildClusterRunsBeforeLeadershipMovesThenAddUnitGrowsItBackToThreeVoters(t *testing.T) {
+	m := deploy3With(t, newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second, LeaseDuration: time.Minute}))
+	ctx := context.Background()
+	keys := map[string]string{}
+	put(t, m, keys, "survives", "a rebuild before leadership moves")
+	leader := jujuLeader(t, m)
+	others := othersOf(t, m, "etcd", leader)
+	survivor := others[0]
+	for _, u := range []string{leader, others[1]} {
+		if err := m.ForceRemoveUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 2*time.Minute, "status naming rebuild-cluster on "+survivor, func() bool {
+		return strings.Contains(unitStatusOf(t, m, "etcd", survivor), "run the rebuild-cluster action on "+survivor)
+	})
+	res := runOK(t, m, survivor, "rebuild-cluster", map[string]any{"confirm": true})
+	if !strings.Contains(result(res, "result"), "rebuilt from "+survivor) {
+		t.Fatalf("rebuild-cluster: %v", res.Results)
+	}
+	if leaderNow(t, m) == survivor {
+		t.Fatalf("%s already led when the action ended: the lease expired too soon to test this ordering", survivor)
+	}
+	waitFor(t, 3*time.Minute, survivor+" leading", func() bool { return leaderNow(t, m) == survivor })
+	if _, err := m.AddUnit(ctx, "etcd", 2); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 4*time.Minute)
+	assertCluster(t, m, keys) // three voters, one per unit, every key
+}
+
+// Issue 24, the other ordering: the unit with the freshest data never leads; the leader's own member is one
+// of the stale ones it must wipe.
+func TestGivenQuorumLostWhenRebuildClusterRunsOnAUnitThatNeverLeadsThenTheLeaderFollowsAndTheClusterRegrows(t *testing.T) {
+	m := newModel(t)
+	ctx := context.Background()
+	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 4}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 5*time.Minute)
+	keys := map[string]string{}
+	put(t, m, keys, "survives", "a rebuild on a unit that never leads")
+	leader := jujuLeader(t, m)
+	others := othersOf(t, m, "etcd", leader)
+	survivor := others[0]
+	for _, u := range others[1:] {
+		if err := m.ForceRemoveUnit(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 2*time.Minute, "status saying quorum is lost", func() bool {
+		return strings.HasPrefix(unitStatusOf(t, m, "etcd", survivor), "blocked: quorum lost: 2 of 4 members unreachable")
+	})
+	// The charm names the member with the most log applied; with equal logs that may be the leader's, and
+	// force=true is how the operator keeps this unit's data instead.
+	res := runOK(t, m, survivor, "rebuild-cluster", map[string]any{"force": true, "confirm": true})
+	if !strings.Contains(result(res, "result"), "rebuilt from "+survivor) {
+		t.Fatalf("rebuild-cluster: %v", res.Results)
+	}
+	if _, err := m.AddUnit(ctx, "etcd", 1); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 4*time.Minute)
+	if got := leaderNow(t, m); got != leader {
+		t.Fatalf("leadership moved to %s: the scenario needs %s to lead throughout", got, leader)
+	}
+	assertCluster(t, m, keys)
+}
+
+// leaderNow is the unit holding Juju leadership, "" while none does.
+func leaderNow(t *testing.T, m *client.Model) string {
+	t.Helper()
+	infos, err := m.Units(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range infos {
+		if u.Leader && strings.HasPrefix(u.Name, "etcd/") {
+			return u.Name
+		}
+	}
+	return ""
 }
 
 func TestGivenANewerEmbeddedEtcdWhenRefreshedThenMembersUpgradeOneAtATimeLeaderLastAndAMinorSkipIsRefused(t *testing.T) {

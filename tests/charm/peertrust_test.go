@@ -184,8 +184,8 @@ func TestGivenAClusterFromBeforeTheMemberCNWhenRefreshedThenOnlyMembersReachTheP
 
 // charmAtRevision builds and packs the charm as it was at a commit of this repository, for scenarios that
 // start from a cluster an older charm deployed. It fails (never skips) when the commit is not in the
-// checkout: CI clones the whole history.
-func charmAtRevision(t *testing.T, rev string) string {
+// checkout: CI clones the whole history. patches (paths) are applied to that tree, in order, before the build.
+func charmAtRevision(t *testing.T, rev string, patches ...string) string {
 	t.Helper()
 	build(t)
 	src := t.TempDir()
@@ -206,6 +206,13 @@ func charmAtRevision(t *testing.T, rev string) string {
 	}
 	if err := untar.Wait(); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range patches {
+		apply := exec.Command("git", "apply", p)
+		apply.Dir = src
+		if out, err := apply.CombinedOutput(); err != nil {
+			t.Fatalf("applying %s to the charm at %s: %v %s", p, rev, err, out)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

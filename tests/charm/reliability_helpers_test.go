@@ -125,21 +125,31 @@ func runScenario(t *testing.T, sc scenario) {
 
 const recorderClients = 6
 
-func oneRun(t *testing.T, env reliabilitySettings, m *client.Model, sc scenario, run int) runResult {
-	// Given traffic from several clients, each on its own connection
+// recordTraffic starts recorded traffic from several clients, each on its own connection, under a fresh key
+// prefix that begins with prefix, and returns once the cluster has acknowledged writes (before what).
+// The caller stops the recorder.
+func recordTraffic(t *testing.T, m *client.Model, prefix string, maxDuration time.Duration, before string) *robustness.Recorder {
+	t.Helper()
 	var kvs []clientv3.KV
 	for range recorderClients {
 		kvs = append(kvs, adminClient(t, m).Raw())
 	}
 	began := time.Now()
 	rec := robustness.Start(kvs, robustness.Traffic{
-		KeyPrefix:     fmt.Sprintf("reliability/%s/%d/%d/", sc.name, run, began.UnixNano()),
-		MaxDuration:   15*time.Minute + env.history,
+		KeyPrefix:     fmt.Sprintf("%s%d/", prefix, began.UnixNano()),
+		MaxDuration:   maxDuration,
 		MaxOperations: 300000,
 		Seed:          uint64(began.UnixNano()),
 	})
+	waitFor(t, 30*time.Second, "acknowledged writes before "+before, func() bool { return rec.AcknowledgedWrites() > 20 })
+	return rec
+}
+
+func oneRun(t *testing.T, env reliabilitySettings, m *client.Model, sc scenario, run int) runResult {
+	// Given traffic from several clients, each on its own connection
+	began := time.Now()
+	rec := recordTraffic(t, m, fmt.Sprintf("reliability/%s/%d/", sc.name, run), 15*time.Minute+env.history, "the fault")
 	defer rec.Stop()
-	waitFor(t, 30*time.Second, "acknowledged writes before the fault", func() bool { return rec.AcknowledgedWrites() > 20 })
 	time.Sleep(env.history / 5)
 
 	// When the fault happens and the model recovers
@@ -234,17 +244,11 @@ func etcdPID(t *testing.T, m *client.Model, unit string) int {
 // jujuLeader names the unit that holds Juju leadership.
 func jujuLeader(t *testing.T, m *client.Model) string {
 	t.Helper()
-	infos, err := m.Units(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	leader := leaderNow(t, m)
+	if leader == "" {
+		t.Fatal("no unit holds Juju leadership")
 	}
-	for _, u := range infos {
-		if u.Leader && strings.HasPrefix(u.Name, "etcd/") {
-			return u.Name
-		}
-	}
-	t.Fatal("no unit holds Juju leadership")
-	return ""
+	return leader
 }
 
 // The results table lives between these markers; the rest of the document is prose.
@@ -256,7 +260,7 @@ const (
 
 // scenarioOrder keeps the table's rows in a fixed order whichever scenario finished last.
 var scenarioOrder = []string{"kill-leader", "pause-leader", "rolling-restart", "scale-add-remove-leader",
-	"juju-leader-removed", "certificate-renewal", "defrag", "partition-3", "partition-5", "crash-config-change",
+	"juju-leader-removed", "certificate-renewal", "defrag", "defrag-by-rule", "corrupt-db", "data-dir-lost", "partition-3", "partition-5", "crash-config-change",
 	"crash-scale"}
 
 // writeResultRow replaces the scenario's row of the results table in file, keeping the other rows.

@@ -62,6 +62,8 @@ func TestReliabilityGivenTrafficWhenAConfigChangeRestartsEveryMemberThenHistoryA
 		for _, u := range aliveUnits(t, f.m) {
 			before[u] = etcdPID(t, f.m, u)
 		}
+		raftLeader := raftLeaderUnit(t, f.m)
+		logged := len(restartOrder(t, f.m))
 		// A different heartbeat each run, so every run restarts every member.
 		heartbeat := 110 + 10*f.run
 		if err := f.m.SetConfig(context.Background(), "etcd", map[string]string{
@@ -77,6 +79,11 @@ func TestReliabilityGivenTrafficWhenAConfigChangeRestartsEveryMemberThenHistoryA
 			}
 			return true
 		})
+		order := restartOrder(t, f.m)[logged:]
+		t.Logf("restarted in the order %v; %s led raft before", order, raftLeader)
+		if len(order) != len(before) || order[len(order)-1] != raftLeader {
+			t.Errorf("restarted %v: want every member once, %s (the raft leader) last", order, raftLeader)
+		}
 	}})
 }
 
@@ -132,6 +139,24 @@ func TestReliabilityGivenTrafficWhenEveryMemberIsDefragmentedThenHistoryAndClust
 			t.Fatalf("defrag action: %v %+v", err, res)
 		}
 		t.Logf("defrag action: %v", res.Results)
+	}})
+}
+
+// The charm's own defrag by rule (issue 23): no action, only 150 MiB freed and the leader's next hooks.
+func TestReliabilityGivenTrafficWhenFreedSpacePassesTheRuleThenTheCharmDefragmentsAndHistoryAndClusterPassTheChecker(t *testing.T) {
+	runScenario(t, scenario{name: "defrag-by-rule", units: 3, inject: func(t *testing.T, f *faultRun) {
+		before := len(defragmented(t, f.m))
+		fragment(t, adminClient(t, f.m), 150)
+		t.Logf("150 MiB written, deleted and compacted; database files %v", dbSizes(t, f.m))
+		waitFor(t, 3*time.Minute, "every member defragmented by the charm", func() bool {
+			for _, size := range dbSizes(t, f.m) {
+				if size > 80<<20 {
+					return false
+				}
+			}
+			return true
+		})
+		t.Logf("defragmented by rule in the order %v", defragmented(t, f.m)[before:])
 	}})
 }
 

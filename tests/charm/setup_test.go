@@ -78,13 +78,17 @@ func newModelWith(t *testing.T, updateStatus time.Duration) *client.Model {
 	return newModelOpts(t, client.Options{UpdateStatusInterval: updateStatus})
 }
 
-// newModelOpts bootstraps a model with opts; the directory and binary are the test's own.
+// newModelOpts bootstraps a model with opts; the directory and binary are the test's own, and leadership
+// moves 3 s after a leader goes unless opts say otherwise.
 func newModelOpts(t *testing.T, opts client.Options) *client.Model {
 	t.Helper()
 	build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	opts.Dir, opts.Binary, opts.LeaseDuration = filepath.Join(t.TempDir(), "model"), artefacts.localjuju, 3*time.Second
+	opts.Dir, opts.Binary = filepath.Join(t.TempDir(), "model"), artefacts.localjuju
+	if opts.LeaseDuration == 0 {
+		opts.LeaseDuration = 3 * time.Second
+	}
 	m, err := client.Bootstrap(ctx, opts)
 	if err != nil {
 		t.Fatalf("bootstrap: %v", err)

@@ -2,7 +2,6 @@ package charm_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/version"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcd-charm/etcd/internal/robustness"
 	"github.com/etcd-charm/etcd/localmodel/client"
@@ -48,17 +46,8 @@ func TestGivenAnEtcd36ClusterUnderTrafficWhenRefreshedTo37ThenMembersMoveOneAtAT
 	putMany(t, cli, "bulk", 300)
 
 	// Recorded traffic from several clients, each on its own connection, all through the refresh.
-	var kvs []clientv3.KV
-	for range recorderClients {
-		kvs = append(kvs, adminClient(t, m).Raw())
-	}
-	began := time.Now()
-	rec := robustness.Start(kvs, robustness.Traffic{
-		KeyPrefix: fmt.Sprintf("upgrade37/%d/", began.UnixNano()), MaxDuration: 15 * time.Minute,
-		MaxOperations: 300000, Seed: uint64(began.UnixNano()),
-	})
+	rec := recordTraffic(t, m, "upgrade37/", 15*time.Minute, "the refresh")
 	defer rec.Stop()
-	waitFor(t, 30*time.Second, "acknowledged writes before the refresh", func() bool { return rec.AcknowledgedWrites() > 20 })
 
 	// Who runs what, sampled while the refresh rolls.
 	raftLeader := raftLeaderUnit(t, m)
@@ -113,6 +102,109 @@ func TestGivenAnEtcd36ClusterUnderTrafficWhenRefreshedTo37ThenMembersMoveOneAtAT
 	for unit, n := range unitKeys(t, m, "etcd", "bulk/") {
 		if n != 300 {
 			t.Errorf("%s holds %d of 300 keys after the upgrade", unit, n)
+		}
+	}
+}
+
+// etcd36Line builds the charm of the etcd 3.6 line: the last landed 3.6 revision with the patches kept in
+// release/etcd-3.6, as an operator would build it.
+func etcd36Line(t *testing.T) string {
+	t.Helper()
+	patches, err := filepath.Glob(filepath.Join(repoRoot(), "release", "etcd-3.6", "*.patch"))
+	if err != nil || len(patches) == 0 {
+		t.Fatalf("no patches in release/etcd-3.6: %v", err)
+	}
+	return charmAtRevision(t, charmWithEtcd36, patches...) // Glob sorts by name, the order they apply in
+}
+
+// Given a three-member cluster on this charm (etcd 3.7) serving recorded traffic, when a refresh to the 3.6
+// line is tried before etcd's downgrade is enabled, it is refused and nothing moves; when the downgrade
+// action has enabled it, the refresh moves the members to etcd 3.6 one at a time, the raft leader last, and
+// the history is linearizable with every key readable after.
+func TestGivenAnEtcd37ClusterUnderTrafficWhenTheDowngradeActionRunsAndThe36LineIsRefreshedToThenMembersMoveDownOneAtATimeLeaderLast(t *testing.T) {
+	const target = "3.6.16" // what the 3.6 line embeds
+	line36 := etcd36Line(t)
+	m := newModelOpts(t, client.Options{UpdateStatusInterval: 20 * time.Second})
+	ctx := context.Background()
+	if _, err := m.Deploy(ctx, artefacts.charm, client.DeployOptions{App: "etcd", NumUnits: 3}); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 5*time.Minute)
+	cli := adminClient(t, m)
+	addrs := map[string]string{}
+	for _, u := range aliveUnits(t, m) {
+		addrs[u] = unitInfo(t, m, u).Address
+	}
+	keys := map[string]string{}
+	put(t, m, keys, "before", "the downgrade")
+	putMany(t, cli, "bulk", 300)
+
+	// Without etcd's downgrade enabled, the 3.6 line refuses: every unit blocks and every member stays.
+	if err := m.Refresh(ctx, "etcd", line36); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Minute, "every unit refusing the refresh", func() bool {
+		for _, st := range unitStatuses(t, m) {
+			if !strings.Contains(st, "minor downgrade") {
+				return false
+			}
+		}
+		return true
+	})
+	for u, v := range memberVersions(cli, addrs) {
+		if v != version.Version {
+			t.Fatalf("%s runs etcd %q after a refused refresh, want %s", u, v, version.Version)
+		}
+	}
+	if err := m.Refresh(ctx, "etcd", artefacts.charm); err != nil {
+		t.Fatal(err)
+	}
+	waitActive(t, m, 3*time.Minute)
+
+	rec := recordTraffic(t, m, "downgrade36/", 15*time.Minute, "the downgrade")
+	defer rec.Stop()
+
+	res := runOK(t, m, "etcd/leader", "downgrade", nil)
+	if got := result(res, "target"); got != "3.6" {
+		t.Fatalf("downgrade target %q (%v), want 3.6", got, res)
+	}
+	t.Logf("downgrade action: %s", result(res, "output"))
+	raftLeader := raftLeaderUnit(t, m)
+	watch := watchVersions(cli, addrs, target)
+	if err := m.Refresh(ctx, "etcd", line36); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 8*time.Minute, "every member on etcd "+target, func() bool { return watch.upgraded() == 3 })
+	order, maxDown := watch.finish()
+	waitActive(t, m, 4*time.Minute)
+	waitHealthy(t, m)
+	moved := rec.AcknowledgedWrites()
+	waitFor(t, 30*time.Second, "writes acknowledged after the downgrade", func() bool { return rec.AcknowledgedWrites() > moved+100 })
+	report := stopAndCheck(t, m, rec, reliabilityEnv(t), "downgrade-37-36")
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	violations := append(report.Violations, robustness.CheckCluster(cctx, cli, memberNames(aliveUnits(t, m)))...)
+	t.Logf("members moved from etcd %s to %s in the order %v (raft leader %s), at most %d down at once; %d operations "+
+		"recorded, %d acknowledged, longest write gap %s", version.Version, target, order, raftLeader, maxDown,
+		report.Stats.Operations, report.Stats.Acknowledged, report.Stats.LongestWriteGap.Round(time.Millisecond))
+	for _, v := range violations {
+		t.Errorf("violation: %s", v)
+	}
+	if order[2] != raftLeader || maxDown > 1 {
+		t.Errorf("downgrade order %v (raft leader was %s), at most %d members down at once", order, raftLeader, maxDown)
+	}
+	for u, addr := range addrs {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := cli.EndpointStatus(sctx, "https://"+addr+":2379")
+		cancel()
+		if err != nil || !strings.HasPrefix(st.StorageVersion, "3.6.") || st.DowngradeTarget != "" {
+			t.Errorf("%s after the downgrade: %+v %v, want storage on 3.6 and no downgrade left enabled", u, st, err)
+		}
+	}
+	assertCluster(t, m, keys)
+	for unit, n := range unitKeys(t, m, "etcd", "bulk/") {
+		if n != 300 {
+			t.Errorf("%s holds %d of 300 keys after the downgrade", unit, n)
 		}
 	}
 }

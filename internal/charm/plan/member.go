@@ -31,6 +31,13 @@ type MemberFacts struct {
 	Desired Started
 	// Learner: this unit's member has joined but does not vote yet.
 	Learner bool
+	// DataProblem says why the stopped member's data cannot serve: its data dir gone while the cluster still
+	// lists it, or its WAL or database failing the checks etcd would fail at start. "" when the data is
+	// sound or was not checked (etcd runs).
+	DataProblem string
+	// CrashLoop: systemd keeps restarting etcd and the member does not serve (etcd's own initial corruption
+	// check against its peers refusing the data is one way to get there).
+	CrashLoop bool
 }
 
 // MemberStep is the one thing this hook does about the member.
@@ -52,10 +59,13 @@ const (
 	StepPromote
 	// StepNone: the member runs as it should.
 	StepNone
+	// StepReplace takes the broken member out of the cluster, keeps its data aside and joins again as a
+	// learner.
+	StepReplace
 )
 
 func (s MemberStep) String() string {
-	return [...]string{"", "bootstrap", "join", "wait-removed", "start", "restart", "promote", "none"}[s]
+	return [...]string{"", "bootstrap", "join", "wait-removed", "start", "restart", "promote", "none", "replace"}[s]
 }
 
 // MemberPlan is NextMemberStep's answer: the step and, for a restart, why.
@@ -78,6 +88,10 @@ func NextMemberStep(f MemberFacts) MemberPlan {
 		return MemberPlan{Step: StepJoin}
 	case !f.ServiceActive && f.Removed:
 		return MemberPlan{Step: StepWaitRemoved}
+	case f.DataProblem != "":
+		return MemberPlan{Step: StepReplace, Reason: f.DataProblem}
+	case f.CrashLoop:
+		return MemberPlan{Step: StepReplace, Reason: "etcd exits at every start"}
 	case !f.ServiceActive:
 		return MemberPlan{Step: StepStart}
 	}

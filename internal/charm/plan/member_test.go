@@ -44,6 +44,16 @@ func TestNextMemberStep(t *testing.T) {
 			f.RunningKnown = false
 			return f
 		}(), StepRestart, "without a record"},
+		{"a stopped member whose data fails the checks is replaced",
+			MemberFacts{Bootstrapped: true, DataProblem: "database torn"}, StepReplace, "database torn"},
+		{"a member in a crash loop is replaced, even when it must also restart", func() MemberFacts {
+			f := running(MemberFacts{CrashLoop: true})
+			f.Desired.Config = "c2"
+			return f
+		}(), StepReplace, "exits at every start"},
+		{"a member the cluster removed (a restore) waits, whatever its data",
+			MemberFacts{Bootstrapped: true, Removed: true, DataProblem: "database torn"}, StepWaitRemoved, ""},
+		{"a unit whose replacement forgot its bootstrap joins", MemberFacts{DataProblem: "data dir gone"}, StepJoin, ""},
 		{"a learner that must restart restarts before its promotion", func() MemberFacts {
 			f := running(MemberFacts{Learner: true})
 			f.Desired.Config = "c2"

@@ -85,3 +85,25 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// RestartWord is what one voter's unit says about its restarts: why one is due ("" when none), and which
+// application configuration and charm it judged that from.
+type RestartWord struct {
+	Due, Seen string
+}
+
+// RestartsDue names the other voters' units that still have a restart to make before the raft leader's, or
+// that have not yet judged the configuration the leader sees (seen): a config change reaches every unit at
+// once, and a unit whose hook has not run yet would otherwise look as if it had nothing due. The raft leader
+// restarts after them: restarted first it would hand leadership to a member that restarts next and hands it
+// on again; last, leadership moves once.
+func RestartsDue(words map[string]RestartWord, seen string) []string {
+	var out []string
+	for unit, w := range words {
+		if w.Due != "" || w.Seen != seen {
+			out = append(out, unit)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,5 +62,20 @@ func TestReadyToRestart(t *testing.T) {
 	}
 	if got := MemberLabel(cluster.Member{ID: 0x1f}); got == "" {
 		t.Fatal("an unstarted member has no label")
+	}
+}
+
+func TestGivenOtherVotersWordsWhenTheRaftLeaderAsksWhoRestartsFirstThenThoseWithARestartDueAreNamed(t *testing.T) {
+	got := RestartsDue(map[string]RestartWord{
+		"etcd/2": {Due: "configuration changed", Seen: "c2"},
+		"etcd/0": {Seen: "c2"},
+		"etcd/1": {Due: "etcd 3.6.16 to 3.7.4", Seen: "c2"},
+		"etcd/3": {Seen: "c1"}, // its hook has not judged the new configuration yet
+	}, "c2")
+	if !slices.Equal(got, []string{"etcd/1", "etcd/2", "etcd/3"}) {
+		t.Errorf("got %v, want etcd/1, etcd/2 and etcd/3", got)
+	}
+	if got := RestartsDue(map[string]RestartWord{"etcd/0": {Seen: "c2"}}, "c2"); len(got) != 0 {
+		t.Errorf("nobody has a restart due, yet %v", got)
 	}
 }

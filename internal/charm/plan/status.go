@@ -49,19 +49,33 @@ func UnitStatus(peerURL string, r cluster.HealthReport) (Status, string) {
 	return Active, msg
 }
 
-// AlarmMessage names the raised alarms and the way out of them.
-func AlarmMessage(alarms []cluster.Alarm) string {
+// AlarmPrefix starts every status message that names raised alarms.
+const AlarmPrefix = "etcd alarm raised: "
+
+// AlarmNames lists the alarms as a person reads them: "NOSPACE on member 8e9e05c52164694d, ...".
+func AlarmNames(alarms []cluster.Alarm) string {
 	names := make([]string, len(alarms))
 	for i, a := range alarms {
 		names[i] = a.String()
 	}
-	msg := "etcd alarm raised: " + strings.Join(names, ", ")
+	return strings.Join(names, ", ")
+}
+
+// AlarmMessage names the raised alarms and the way out of them.
+func AlarmMessage(alarms []cluster.Alarm) string {
+	msg := AlarmPrefix + AlarmNames(alarms)
 	for _, a := range alarms {
 		if a.Type == cluster.AlarmNoSpace {
-			return msg + "; writes refused: run the compact, defrag and alarm-disarm actions, or raise quota_backend_bytes"
+			return msg + "; writes refused: run the compact, defrag and alarm-disarm actions (delete keys first if the live data fills the quota), or raise quota_backend_bytes"
 		}
 	}
-	return msg + "; free space (compact, then defrag), then run the alarm-disarm action"
+	for _, a := range alarms {
+		if a.Type == cluster.AlarmCorrupt {
+			return msg + "; writes refused: that member's data differs from the others'; with replacement_policy=auto " +
+				"its unit replaces it, otherwise remove that unit and add another, then run the alarm-disarm action"
+		}
+	}
+	return msg + "; run the alarm-disarm action once its cause is gone"
 }
 
 // AppStatus summarises the cluster for `juju status`'s application line.
@@ -141,6 +155,11 @@ func HealthOutput(r cluster.HealthReport) (string, map[string]string) {
 		verdict = "degraded"
 	}
 	fmt.Fprintf(&b, "cluster is %s\n", verdict)
+	if len(r.Alarms) > 0 {
+		// Raised alarms make every member unhealthy; the way out is what the reader needs.
+		fmt.Fprintln(&b, AlarmMessage(r.Alarms))
+		results["alarms"] = AlarmNames(r.Alarms)
+	}
 	results["cluster"] = verdict
 	results["healthy-voters"] = fmt.Sprint(r.HealthyVoters)
 	results["voters"] = fmt.Sprint(r.Voters)

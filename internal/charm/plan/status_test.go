@@ -134,6 +134,13 @@ func TestGivenHealthReportWhenTheHealthActionFormatsItThenClassicWordingIsKept(t
 	if !strings.HasSuffix(out, "cluster is degraded\n") || results["members.c"] != "unhealthy" {
 		t.Fatalf("degraded output:\n%s %v", out, results)
 	}
+	full := report(1, threeMembers(), map[uint64]bool{1: true, 2: true, 3: true})
+	full.Alarms = []cluster.Alarm{{MemberID: 2, Type: cluster.AlarmNoSpace}}
+	out, results = HealthOutput(full)
+	if !strings.Contains(out, "etcd alarm raised: NOSPACE") || !strings.Contains(out, "alarm-disarm") ||
+		!strings.HasPrefix(results["alarms"], "NOSPACE on member") {
+		t.Fatalf("the health action does not name the raised alarm:\n%s %v", out, results)
+	}
 }
 
 func TestGivenThePublishedApplicationStatusWhenAUnitSeesTheClusterThenItTellsTheLeaderOnlyOfADifference(t *testing.T) {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ func TestGivenAHealthyMemberWhenTroubleIsNearThenItWarnsAheadAndOtherwiseSaysNot
 		return r
 	}
 	quiet := WarnFacts{Now: now, CertNotAfter: now.Add(300 * 24 * time.Hour), SnapshotInterval: time.Hour,
-		LastSnapshot: now.Add(-50 * time.Minute), S3Related: true, LastBackup: now.Add(-50 * time.Minute)}
+		LastSnapshot: now.Add(-50 * time.Minute), S3Related: true, LastBackup: now.Add(-50 * time.Minute),
+		WALFsyncs: 5000, WALFsyncP99: 8 * time.Millisecond}
 	if w := Warnings("https://b:2380", base(), quiet); len(w) != 0 {
 		t.Fatalf("a healthy member with fresh snapshots warned: %v", w)
 	}
@@ -32,6 +34,20 @@ func TestGivenAHealthyMemberWhenTroubleIsNearThenItWarnsAheadAndOtherwiseSaysNot
 		"expired":          {func(_ *cluster.HealthReport, f *WarnFacts) { f.CertNotAfter = now.Add(-time.Hour) }, "expires now (expired)"},
 		"snapshot overdue": {func(_ *cluster.HealthReport, f *WarnFacts) { f.LastSnapshot = now.Add(-3 * time.Hour) }, "periodic snapshot overdue (last good 3h0m0s ago)"},
 		"backup overdue":   {func(_ *cluster.HealthReport, f *WarnFacts) { f.LastBackup = now.Add(-5 * time.Hour) }, "backup to S3 overdue (last good 5h0m0s ago)"},
+		"slow disk":        {func(_ *cluster.HealthReport, f *WarnFacts) { f.WALFsyncP99 = 32 * time.Millisecond }, "slow disk: 99% of WAL fsyncs take up to 32ms"},
+		"very slow disk":   {func(_ *cluster.HealthReport, f *WarnFacts) { f.WALFsyncP99 = time.Duration(math.MaxInt64) }, "beyond the histogram's last bucket"},
+		"quota in days": {func(_ *cluster.HealthReport, f *WarnFacts) {
+			f.Forecast, f.ForecastKnown = Forecast{PerDay: 300 << 20, ToQuota: 3 * 24 * time.Hour}, true
+		}, "reaches the quota in 3.0 days"},
+		"slow disk at join": {func(_ *cluster.HealthReport, f *WarnFacts) {
+			f.WALFsyncs, f.JoinFsyncP99 = 10, 25*time.Millisecond
+		}, "fsyncs measured on the data dir at join took up to 25ms"},
+		"replaced": {func(_ *cluster.HealthReport, f *WarnFacts) {
+			f.Replacement = Replacement{At: now.Add(-2 * time.Hour), Problem: "data dir /var/lib/etcd is gone"}
+		}, "member replaced 2h0m0s ago (data dir /var/lib/etcd is gone)"},
+		"replaced, data kept": {func(_ *cluster.HealthReport, f *WarnFacts) {
+			f.Replacement = Replacement{At: now.Add(-time.Hour), Problem: "etcd exits at every start", KeptIn: "/var/lib/etcd.broken-x"}
+		}, "(etcd exits at every start); its old data is kept in /var/lib/etcd.broken-x"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r, f := base(), quiet
@@ -42,8 +58,26 @@ func TestGivenAHealthyMemberWhenTroubleIsNearThenItWarnsAheadAndOtherwiseSaysNot
 			}
 		})
 	}
-	// Not related to S3, or snapshots off: nothing is overdue.
+	// A replacement a day old is no longer news.
 	f := quiet
+	f.Replacement = Replacement{At: now.Add(-25 * time.Hour), Problem: "data dir gone"}
+	if w := Warnings("https://b:2380", base(), f); len(w) != 0 {
+		t.Errorf("a replacement 25 h ago still shown: %v", w)
+	}
+	// Once the WAL histogram can judge, the probe at join is left to it.
+	f = quiet
+	f.JoinFsyncP99 = 25 * time.Millisecond
+	if w := Warnings("https://b:2380", base(), f); len(w) != 0 {
+		t.Errorf("the join probe spoke over 5000 WAL fsyncs: %v", w)
+	}
+	// Too few fsyncs to judge a disk by.
+	f = quiet
+	f.WALFsyncs, f.WALFsyncP99 = 20, time.Second
+	if w := Warnings("https://b:2380", base(), f); len(w) != 0 {
+		t.Errorf("a slow disk judged on 20 fsyncs: %v", w)
+	}
+	// Not related to S3, or snapshots off: nothing is overdue.
+	f = quiet
 	f.S3Related, f.LastBackup = false, now.Add(-100*time.Hour)
 	if w := Warnings("https://b:2380", base(), f); len(w) != 0 {
 		t.Errorf("backup overdue without S3: %v", w)
