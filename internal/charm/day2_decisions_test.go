@@ -242,3 +242,13 @@ func TestGivenARequestedDowngradeWhenItsTargetIsCheckedThenOnlyThePreviousMinorI
 		}
 	}
 }
+
+func TestGivenMembersStorageVersionsWhenADowngradeWaitsThenMembersNotYetOnTheTargetMinorAreNamed(t *testing.T) {
+	storage := map[string]string{"etcd-2": "3.7.0", "etcd-0": "3.6.0", "etcd-1": "", "etcd-3": "3.60.0"}
+	if got := storageNotOn(storage, "3.6"); !slices.Equal(got, []string{"etcd-1", "etcd-2", "etcd-3"}) {
+		t.Errorf("behind %v, want etcd-1 (no answer), etcd-2 (3.7) and etcd-3 (3.60)", got)
+	}
+	if got := storageNotOn(map[string]string{"etcd-0": "3.6.0", "etcd-1": "3.6.0"}, "3.6"); got != nil {
+		t.Errorf("behind %v when every member is on 3.6", got)
+	}
+}

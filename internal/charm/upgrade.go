@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -190,6 +191,60 @@ func downgradeTarget(running, requested string) (string, error) {
 	return fmt.Sprintf("%d.%d", to.Major, to.Minor), nil
 }
 
+// storageDowngradeWait bounds how long the downgrade action waits for etcd to move every member's storage
+// version down after enabling the downgrade; etcd takes a few seconds.
+const storageDowngradeWait = time.Minute
+
+// storageNotOn names the members whose storage version (name to version, as etcd reports it; "" when the
+// member did not answer) is not on the minor target ("3.6"), sorted.
+func storageNotOn(storage map[string]string, target string) []string {
+	var behind []string
+	for name, v := range storage {
+		if !strings.HasPrefix(v, target+".") {
+			behind = append(behind, name)
+		}
+	}
+	slices.Sort(behind)
+	return behind
+}
+
+// waitStorageDowngraded waits until every voting member reports its storage on target, and returns the
+// members that still do not when ctx ends (nil once all do).
+func (c *unitContext) waitStorageDowngraded(ctx context.Context, cli *cluster.Client, target string) []string {
+	for {
+		storage := map[string]string{}
+		members, err := cli.Members(ctx)
+		if err != nil {
+			storage["the cluster's member list"] = ""
+		}
+		for _, m := range members {
+			if m.IsLearner {
+				continue
+			}
+			name := plan.UnitOfMember(m)
+			if len(m.ClientURLs) == 0 {
+				storage[name] = ""
+				continue
+			}
+			st, err := cli.EndpointStatus(ctx, m.ClientURLs[0])
+			if err != nil {
+				storage[name] = ""
+				continue
+			}
+			storage[name] = st.StorageVersion
+		}
+		behind := storageNotOn(storage, target)
+		if len(behind) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return behind
+		case <-time.After(time.Second):
+		}
+	}
+}
+
 type downgradeParams struct {
 	Version string `json:"version"`
 	Cancel  bool   `json:"cancel"`
@@ -216,19 +271,35 @@ func (c *unitContext) downgradeAction() error {
 		if err != nil {
 			return err
 		}
+		already := false
 		if st, err := cli.EndpointStatus(ctx, c.clientURL()); err == nil && strings.HasPrefix(st.DowngradeTarget, target+".") {
-			return goops.SetActionResults(map[string]string{"output": fmt.Sprintf("etcd's downgrade to %s is already "+
-				"enabled; refresh to a charm with etcd %s", target, target), "target": target})
+			already = true
+		} else {
+			if _, err := cli.DowngradeEnable(ctx, target); err != nil {
+				return err
+			}
+			goops.LogInfof("etcd's downgrade to %s enabled", target)
 		}
-		if _, err := cli.DowngradeEnable(ctx, target); err != nil {
-			return err
+		// etcd moves the cluster version down, then each member's storage version, within seconds (its version
+		// monitors run every 4 s). Only then may a member restart on the older etcd, which refuses newer
+		// storage; so the action says "refresh now" only when every member is there.
+		wctx, cancel := context.WithTimeout(ctx, storageDowngradeWait)
+		behind := c.waitStorageDowngraded(wctx, cli, target)
+		cancel()
+		state := "enabled"
+		if already {
+			state = "already enabled"
 		}
-		goops.LogInfof("etcd's downgrade to %s enabled", target)
+		if len(behind) > 0 {
+			return fmt.Errorf("etcd's downgrade to %s is %s, but etcd has not moved the storage of %s to %s within %s; "+
+				"run downgrade again to check before refreshing (`downgrade cancel=true` takes it back)",
+				target, state, strings.Join(behind, ", "), target, storageDowngradeWait)
+		}
 		return goops.SetActionResults(map[string]string{
-			"output": fmt.Sprintf("etcd's downgrade to %s is enabled: the cluster version is now %s. Refresh to the "+
-				"charm's %s line (release/etcd-%s), which accepts the older etcd while the downgrade is enabled; the "+
-				"members move one at a time, the raft leader last. Until then `downgrade cancel=true` takes it back.",
-				target, target, target, target),
+			"output": fmt.Sprintf("etcd's downgrade to %s is %s: the cluster version and every member's storage are "+
+				"on %s. Refresh to the charm's %s line (release/etcd-%s), which accepts the older etcd while the "+
+				"downgrade is enabled; the members move one at a time, the raft leader last. Until then "+
+				"`downgrade cancel=true` takes it back.", target, state, target, target, target),
 			"target": target,
 		})
 	})

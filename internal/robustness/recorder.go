@@ -28,6 +28,9 @@ type Traffic struct {
 	// member receives it without confirming leadership: a deliberately weaker client, for showing the
 	// checker catches the stale reads a cut-off member serves.
 	SerializableReads bool
+	// ReadOnlyClients makes the first so many clients only read: a reader pointed at a cut-off member then
+	// keeps reading instead of waiting out one write timeout after another.
+	ReadOnlyClients int
 }
 
 // Defaults for Traffic fields left zero.
@@ -147,10 +150,13 @@ type client struct {
 	rng   *rand.Rand
 	seq   int
 	known map[string]string
+	// readOnly clients issue only gets.
+	readOnly bool
 }
 
 func (r *Recorder) drive(id int, kv clientv3.KV) {
-	c := &client{id: id, kv: kv, rng: rand.New(rand.NewPCG(r.traffic.Seed, uint64(id))), known: map[string]string{}}
+	c := &client{id: id, kv: kv, rng: rand.New(rand.NewPCG(r.traffic.Seed, uint64(id))), known: map[string]string{},
+		readOnly: id < r.traffic.ReadOnlyClients}
 	for {
 		select {
 		case <-r.stop:
@@ -183,7 +189,7 @@ func (c *client) next(keys []string) Request {
 	c.seq++
 	value := fmt.Sprintf("c%d-%d", c.id, c.seq)
 	switch n := c.rng.IntN(10); {
-	case n < 4:
+	case n < 4 || c.readOnly:
 		return Request{Kind: Get, Key: key}
 	case n < 7 || c.known[key] == "":
 		return Request{Kind: Put, Key: key, Value: value}

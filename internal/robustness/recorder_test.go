@@ -128,3 +128,27 @@ func TestGivenTrafficBoundsWhenReachedThenTheRecorderStopsByItself(t *testing.T)
 		t.Fatal("the recorder did not stop at its duration bound")
 	}
 }
+
+func TestGivenReadOnlyClientsWhenTrafficIsRecordedThenTheyOnlyReadAndTheOthersStillWrite(t *testing.T) {
+	cli := startEtcd(t)
+	rec := Start([]clientv3.KV{cli, cli, cli}, Traffic{KeyPrefix: "ro/", Keys: 4, MaxOperations: 600,
+		Pause: time.Millisecond, ReadOnlyClients: 2})
+	<-rec.Done()
+	h := rec.Stop()
+	perClient := map[int]int{}
+	for _, op := range h.Operations {
+		perClient[op.Client]++
+		if op.Client < 2 && op.Request.Kind != Get {
+			t.Fatalf("read-only client %d issued %v", op.Client, op.Request)
+		}
+	}
+	writes := 0
+	for _, op := range h.Operations {
+		if op.Client == 2 && op.IsWrite() {
+			writes++
+		}
+	}
+	if perClient[0] == 0 || perClient[1] == 0 || writes == 0 {
+		t.Fatalf("operations per client %v, writes by the third %d: every client should have worked, the third written", perClient, writes)
+	}
+}

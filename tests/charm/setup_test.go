@@ -99,6 +99,7 @@ func newModelOpts(t *testing.T, opts client.Options) *client.Model {
 				n := len(lines)
 				t.Logf("last debug-log lines:\n%s", strings.Join(lines[max(0, n-60):], "\n"))
 			}
+			logWorkloadErrors(t, m)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
@@ -116,5 +117,32 @@ func waitActive(t *testing.T, m *client.Model, timeout time.Duration) {
 	if err := m.WaitForIdle(ctx, client.WaitOptions{Status: "active", Timeout: timeout, IdlePeriod: 2 * time.Second}); err != nil {
 		st, _ := m.Status(context.Background())
 		t.Fatalf("waiting for active: %v\nstatus: %+v", err, st.Applications)
+	}
+}
+
+// logWorkloadErrors prints the last errors each unit's etcd wrote to its workload log: a member that cannot
+// start says why only there, and the debug log shows only that its process exited.
+func logWorkloadErrors(t *testing.T, m *client.Model) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	units, err := m.Units(ctx)
+	if err != nil {
+		return
+	}
+	for _, u := range units {
+		data, err := os.ReadFile(u.WorkloadLog)
+		if err != nil {
+			continue
+		}
+		var errs []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.Contains(line, `"level":"error"`) || strings.Contains(line, `"level":"fatal"`) ||
+				strings.Contains(line, `"level":"panic"`) {
+				errs = append(errs, line)
+			}
+		}
+		if len(errs) > 0 {
+			t.Logf("last errors in %s's workload log:\n%s", u.Name, strings.Join(errs[max(0, len(errs)-5):], "\n"))
+		}
 	}
 }

@@ -169,6 +169,16 @@ func TestGivenAnEtcd37ClusterUnderTrafficWhenTheDowngradeActionRunsAndThe36LineI
 		t.Fatalf("downgrade target %q (%v), want 3.6", got, res)
 	}
 	t.Logf("downgrade action: %s", result(res, "output"))
+	// The action returns only once etcd has moved every member's storage to 3.6: a member restarted onto 3.6
+	// before that would never start again (etcd 3.6 refuses 3.7 storage).
+	for u, addr := range addrs {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := cli.EndpointStatus(sctx, "https://"+addr+":2379")
+		cancel()
+		if err != nil || !strings.HasPrefix(st.StorageVersion, "3.6.") {
+			t.Fatalf("%s when the downgrade action returned: storage version %q (%v), want 3.6", u, st.StorageVersion, err)
+		}
+	}
 	raftLeader := raftLeaderUnit(t, m)
 	watch := watchVersions(cli, addrs, target)
 	if err := m.Refresh(ctx, "etcd", line36); err != nil {
