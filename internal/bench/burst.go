@@ -17,6 +17,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
+	"github.com/etcd-charm/etcd/localmodel/api"
 	"github.com/etcd-charm/etcd/localmodel/charmpack"
 	"github.com/etcd-charm/etcd/localmodel/client"
 )
@@ -292,7 +293,46 @@ func MeasureRequirerBurst(ctx context.Context, m *client.Model, a Artefacts, req
 	}
 	logf("burst: settled after %s; member restarts %v (%s), MainPID polls saw %v", b.Settled.Round(time.Millisecond),
 		b.Restarts, b.Source, b.PolledRestarts)
+	logHookCost(ctx, m, infos, start, start.Add(b.Active), logf)
 	return b, nil
+}
+
+// logHookCost prints what the hooks that started between from and to cost, per unit: how many ran, their
+// wall and CPU time, and their hook tool calls. It locates where a burst's time goes (the Juju leader's
+// hooks run one after another; every unit's hooks share the machine).
+func logHookCost(ctx context.Context, m *client.Model, units []api.UnitInfo, from, to time.Time, logf func(string, ...any)) {
+	for _, u := range units {
+		runs, err := m.HookHistory(ctx, u.Name)
+		if err != nil {
+			continue
+		}
+		var n, calls int
+		var wall, cpu, longest time.Duration
+		var each []string
+		for _, r := range runs {
+			if r.Started.Before(from) || r.Started.After(to) {
+				continue
+			}
+			each = append(each, fmt.Sprintf("+%.1fs %s %.1fs/%d", r.Started.Sub(from).Seconds(), r.Hook,
+				r.Duration.Seconds(), r.ToolCalls))
+			n++
+			calls += r.ToolCalls
+			wall += r.Duration
+			cpu += r.CPU
+			longest = max(longest, r.Duration)
+		}
+		if n > 0 {
+			leader := ""
+			if u.Leader {
+				leader = " (leader)"
+			}
+			logf("burst: %s%s ran %d hooks until all were active: %s wall (longest %s), %s CPU, %d hook tool calls",
+				u.Name, leader, n, wall.Round(time.Millisecond), longest.Round(time.Millisecond), cpu.Round(time.Millisecond), calls)
+			if u.Leader {
+				logf("burst: %s's hooks (start, hook, seconds/tool calls): %s", u.Name, strings.Join(each, "; "))
+			}
+		}
+	}
 }
 
 // waitRequirersReady polls status until every requirer's unit is active, and meanwhile checks each active

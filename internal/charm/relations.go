@@ -16,6 +16,7 @@ import (
 	"github.com/etcd-charm/etcd/interfaces/etcd"
 	"github.com/etcd-charm/etcd/interfaces/etcdclient"
 	"github.com/etcd-charm/etcd/interfaces/etcdproxy"
+	"github.com/etcd-charm/etcd/internal/charm/plan"
 	"github.com/etcd-charm/etcd/internal/cluster"
 	"github.com/etcd-charm/etcd/internal/pki"
 )
@@ -69,41 +70,45 @@ func (c *unitContext) optionalRelationIDs(endpoint string) ([]string, error) {
 
 // readClientRequests gathers every client relation's request (leader only: etcd_client requests live in the
 // requirer's application bag, which only a leader answers).
-func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdclient.Request, error) {
+// It also names the applications whose etcd_client request (or a refused one) it read.
+func (c *unitContext) readClientRequests() ([]clientRequest, map[string][]etcdclient.Request, []string, error) {
 	var reqs []clientRequest
 	for _, ep := range []string{dbEndpoint, proxyEndpoint} {
 		ids, err := c.relationIDs(ep)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for _, id := range ids {
 			app, err := goops.GetRelationApp(id)
 			if err != nil {
-				return nil, nil, fmt.Errorf("naming the application on %s: %w", id, err)
+				return nil, nil, nil, fmt.Errorf("naming the application on %s: %w", id, err)
 			}
 			reqs = append(reqs, clientRequest{Key: id, Endpoint: ep, RelationID: id, App: app})
 		}
 	}
 	ids, err := c.relationIDs(clientEndpoint)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	byRelation := map[string][]etcdclient.Request{}
+	var heard []string
 	for _, id := range ids {
 		rs, problems, err := etcdclient.ReadRequests(id)
 		if err != nil {
-			return nil, nil, fmt.Errorf("reading the etcd_client request on %s: %w", id, err)
+			return nil, nil, nil, fmt.Errorf("reading the etcd_client request on %s: %w", id, err)
 		}
 		byRelation[id] = rs
 		for _, r := range rs {
+			heard = append(heard, r.App)
 			reqs = append(reqs, clientRequest{Key: r.Key(), Endpoint: clientEndpoint, RelationID: id, App: r.App,
 				Prefix: r.Prefix, HasPrefix: r.HasPrefix, CertPEM: r.CertificatePEM})
 		}
 		for _, p := range problems {
+			heard = append(heard, p.App)
 			reqs = append(reqs, clientRequest{Key: p.Key, Endpoint: clientEndpoint, RelationID: id, App: p.App, Problem: p.Reason})
 		}
 	}
-	return reqs, byRelation, nil
+	return reqs, byRelation, heard, nil
 }
 
 // serveClients is the leader's part: decide which clients the cluster serves, make etcd's users, roles and
@@ -116,7 +121,7 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 		// list three endpoints' relations to find none.
 		return nil, nil, nil
 	}
-	reqs, byRelation, err := c.readClientRequests()
+	reqs, byRelation, heard, err := c.readClientRequests()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -174,7 +179,7 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 	if err := c.peers.setClientRegistry(plan.Grants); err != nil {
 		return nil, nil, err
 	}
-	if err := c.advanceTrustGeneration(ctx, cli); err != nil {
+	if err := c.advanceTrustGeneration(ctx, cli, c.pendingRequirers(heard)); err != nil {
 		return nil, nil, err
 	}
 	if !mended {
@@ -184,6 +189,22 @@ func (c *unitContext) serveClients(ctx context.Context, cli *cluster.Client) ([]
 		}
 	}
 	return plan.Problems, &clientAnswers{byRelation: byRelation, grants: plan.Grants}, nil
+}
+
+// pendingRequirers counts the applications Juju's goal state relates on etcd-client that have sent no request
+// yet (heard names those that have): requirers integrated together, each of which will bring a certificate.
+// The leader runs their relations' hooks one after another, so only goal-state knows of them all at once.
+func (c *unitContext) pendingRequirers(heard []string) int {
+	goal, err := goops.GetGoalState()
+	if err != nil {
+		goops.LogWarningf("reading goal-state: %v (members restart without waiting for requirers still to come)", err)
+		return 0
+	}
+	related := map[string]string{}
+	for name, st := range goal.Relations[clientEndpoint] {
+		related[name] = string(st.Status)
+	}
+	return plan.PendingRequirers(related, heard)
 }
 
 // authVerifiedState is etcd's auth revision at which the leader last found every grant whole, with the

@@ -21,17 +21,26 @@ import (
 const (
 	keyTrustGeneration = "client-trust-generation" // app bag: the generation of the bundle the registry makes
 	keyTrustDigest     = "client-trust-digest"     // app bag: the digest of that bundle
+	// keyTrustPending (app bag) counts the client relations the leader last saw without a request yet. Members
+	// read the count from etcd; its change in the bag is what wakes them when it drops without a new bundle.
+	keyTrustPending    = "client-trust-pending"
 	trustGenerationKey = "/etcd-charm/clients/trust-generation"
-	// trustSettle is how long a new bundle must stand before members restart onto it: requirers related
-	// together reach the leader a few seconds apart (each relation is three of its hooks), and a member that
-	// restarts between two of them restarts again.
-	trustSettle = 10 * time.Second
+	// trustSettle is how long a new bundle must stand before members restart onto it when no client relation
+	// the leader knows is still to send its request: it covers relations made so recently that the leader
+	// has not run their first hook yet.
+	trustSettle = 3 * time.Second
+	// trustHold bounds how long requirers still to send their requests hold restarts back after a change:
+	// requirers related together reach the leader seconds apart (each relation is several of its hooks, run
+	// one after another), and a member that restarts between two of them restarts again.
+	trustHold = 30 * time.Second
 )
 
 // trustGeneration is what the leader publishes in etcd.
 type trustGeneration struct {
 	Generation int64 `json:"generation"`
 	Changed    int64 `json:"changed"` // unix nanoseconds
+	// Pending counts the client relations the leader saw without a request yet; each brings a certificate.
+	Pending int `json:"pending,omitempty"`
 }
 
 func (p *peerRelation) trustGeneration() int64 {
@@ -40,23 +49,35 @@ func (p *peerRelation) trustGeneration() int64 {
 }
 
 // advanceTrustGeneration is the leader's: a registry whose bundle differs from the recorded one gets the next
-// generation, and etcd is told (again, when an earlier hook could not tell it, or something else wrote there).
-func (c *unitContext) advanceTrustGeneration(ctx context.Context, cli *cluster.Client) error {
+// generation, and etcd is told, with the client relations still to send a request (pending); again when an
+// earlier hook could not tell it, or something else wrote there.
+func (c *unitContext) advanceTrustGeneration(ctx context.Context, cli *cluster.Client, pending int) error {
 	digest := trustDigest(c.clientTrustBundle())
 	gen := c.peers.trustGeneration()
+	update := map[string]string{}
 	if c.peers.App[keyTrustDigest] != digest {
 		gen++
-		if err := c.peers.setApp(map[string]string{keyTrustGeneration: strconv.FormatInt(gen, 10), keyTrustDigest: digest}); err != nil {
+		update[keyTrustGeneration], update[keyTrustDigest] = strconv.FormatInt(gen, 10), digest
+	}
+	if p := strconv.Itoa(pending); c.peers.App[keyTrustPending] != p && (pending > 0 || c.peers.App[keyTrustPending] != "") {
+		update[keyTrustPending] = p
+	}
+	if len(update) > 0 {
+		if err := c.peers.setApp(update); err != nil {
 			return err
 		}
 	}
 	published, ok, err := readTrustGeneration(ctx, cli)
-	if err != nil || (ok && published.Generation == gen) {
+	if err != nil || (ok && published.Generation == gen && published.Pending == pending) {
 		return err
+	}
+	changed := time.Now().UnixNano()
+	if ok && published.Generation == gen {
+		changed = published.Changed // only the pending count moved: the bundle is as old as it was
 	}
 	// Any other generation in etcd is not the leader's word (an administering db consumer can write there):
 	// it is replaced, so a member never waits on a bundle that is not coming.
-	raw, _ := json.Marshal(trustGeneration{Generation: gen, Changed: time.Now().UnixNano()})
+	raw, _ := json.Marshal(trustGeneration{Generation: gen, Changed: changed, Pending: pending})
 	if _, err := cli.Raw().Put(ctx, trustGenerationKey, string(raw)); err != nil {
 		goops.LogWarningf("publishing client trust generation %d: %v (members restart without waiting for it)", gen, err)
 	}
@@ -86,29 +107,34 @@ func (c *unitContext) trustSettled() error {
 		return nil //nolint:nilerr // no answer: restart as the bags say
 	}
 	seen := c.peers.trustGeneration()
-	for range 3 {
+	// Each look is bounded and at most trustLook apart, so a pending count that drops lets the member go at
+	// once; trustHold bounds the whole wait, and the last look goes ahead whatever it finds.
+	for range int(trustHold/trustLook) + 2 {
 		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 		published, ok, err := readTrustGeneration(ctx, cli)
 		cancel()
 		if err != nil || !ok {
 			return nil
 		}
-		wait, stale := plan.TrustSettle(seen, published.Generation, time.Unix(0, published.Changed), time.Now(), trustSettle)
-		if stale || wait > 0 {
-			goops.LogInfof("client trust generation %d here, %d published %s ago: %s", seen, published.Generation,
-				time.Since(time.Unix(0, published.Changed)).Round(time.Millisecond), map[bool]string{true: "a newer one is on its way", false: "waiting for it to settle"}[stale])
-		}
+		wait, stale := plan.TrustSettle(seen, published.Generation, published.Pending, time.Unix(0, published.Changed),
+			time.Now(), trustSettle, trustHold)
 		if stale {
+			goops.LogInfof("client trust generation %d here, %d published: a newer one is on its way", seen, published.Generation)
 			return heldBack("client trust changed; a newer change (generation %d) is on its way to this unit", published.Generation)
 		}
 		if wait == 0 {
 			return nil
 		}
+		goops.LogInfof("client trust generation %d published %s ago with %d client relations still to send a request: waiting for it to settle",
+			published.Generation, time.Since(time.Unix(0, published.Changed)).Round(time.Millisecond), published.Pending)
 		select {
-		case <-time.After(wait):
+		case <-time.After(min(wait, trustLook)):
 		case <-c.ctx.Done():
 			return c.ctx.Err()
 		}
 	}
 	return nil
 }
+
+// trustLook is how often a member waiting for client trust to settle looks at etcd again.
+const trustLook = 2 * time.Second

@@ -390,3 +390,17 @@ func CheckClientCertificate(bundle string, now time.Time) (*x509.Certificate, st
 	}
 	return cert, string(pem.EncodeToMemory(block)), ""
 }
+
+// PendingRequirers counts the applications in a goal-state relation entry (application and unit names, each
+// with its status) that are not dying and not among heard, the applications whose request was read. Unit
+// names ("app/0") are Juju's listing of the units behind an application, not requirers of their own.
+func PendingRequirers(related map[string]string, heard []string) int {
+	n := 0
+	for name, status := range related {
+		if strings.Contains(name, "/") || status == "dying" || slices.Contains(heard, name) {
+			continue
+		}
+		n++
+	}
+	return n
+}

@@ -331,3 +331,21 @@ func TestGivenDBAdminWhenDBAndOtherClientsArePlannedThenOnlyDBConsumersHoldRootA
 		t.Errorf("after db_admin=true again: %+v", g)
 	}
 }
+
+func TestGivenRequirersIntegratedTogetherWhenSomeHaveNotSentARequestThenTheyArePending(t *testing.T) {
+	related := map[string]string{
+		"app-a": "joined", "app-a/0": "active",
+		"app-b": "joined", "app-b/0": "waiting",
+		"app-c": "joined",
+		"app-d": "dying", "app-d/0": "dying",
+	}
+	if got := PendingRequirers(related, []string{"app-a"}); got != 2 {
+		t.Errorf("pending %d, want 2 (app-b and app-c; app-a was heard, app-d is leaving, units are not requirers)", got)
+	}
+	if got := PendingRequirers(related, []string{"app-a", "app-b", "app-c"}); got != 0 {
+		t.Errorf("pending %d once every live requirer was heard, want 0", got)
+	}
+	if got := PendingRequirers(nil, nil); got != 0 {
+		t.Errorf("pending %d with nothing related", got)
+	}
+}

@@ -154,13 +154,15 @@ func TrustBehind(voters map[string]string, desired string) []string {
 }
 
 // TrustSettle decides whether a member may restart onto the client trust bundle of generation seen (the one
-// its hook's bags make), given the newest generation the Juju leader has published and when it changed.
+// its hook's bags make), given the newest generation the Juju leader has published, when it changed, and how
+// many client relations the leader last saw without a request yet (pending).
 // A newer generation means a relation-changed with the newer bags is on its way to this unit: restarting now
-// would only restart it again, so it is stale. A generation younger than settle may still be followed by
-// more requirers arriving together: the member waits out the rest of settle (then looks again) so one
-// restart covers the burst. When the published generation is older than the bags (the leader could not
-// publish it), nothing is known and the member goes ahead.
-func TrustSettle(seen, newest int64, changed, now time.Time, settle time.Duration) (wait time.Duration, stale bool) {
+// would only restart it again, so it is stale. A pending relation will bring a certificate of its own, so
+// while any is pending the member waits, up to hold after the change (a requirer that never sends a request
+// holds restarts back no longer than that). With none pending it waits out settle, which covers requirers
+// related so recently that the leader has not seen them at all. When the published generation is older than
+// the bags (the leader could not publish it), nothing is known and the member goes ahead.
+func TrustSettle(seen, newest int64, pending int, changed, now time.Time, settle, hold time.Duration) (wait time.Duration, stale bool) {
 	switch {
 	case newest > seen:
 		return 0, true
@@ -168,6 +170,9 @@ func TrustSettle(seen, newest int64, changed, now time.Time, settle time.Duratio
 		return 0, false
 	}
 	age := max(now.Sub(changed), 0) // a clock behind the leader's counts from now
+	if pending > 0 {
+		settle = max(settle, hold)
+	}
 	if age >= settle {
 		return 0, false
 	}

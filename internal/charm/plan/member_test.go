@@ -116,23 +116,28 @@ func TestTrustOnlyRestartsAndTheVotersBehind(t *testing.T) {
 
 func TestTrustSettle(t *testing.T) {
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
-	const settle = 5 * time.Second
+	const settle, hold = 3 * time.Second, 30 * time.Second
 	cases := []struct {
 		name         string
 		seen, newest int64
+		pending      int
 		changed      time.Time
 		wait         time.Duration
 		stale        bool
 	}{
-		{"a newer generation is on its way", 3, 4, now.Add(-time.Minute), 0, true},
-		{"the published generation lags the bags", 4, 3, now, 0, false},
-		{"a settled generation", 4, 4, now.Add(-6 * time.Second), 0, false},
-		{"a fresh generation waits out the rest", 4, 4, now.Add(-2 * time.Second), 3 * time.Second, false},
-		{"a leader clock ahead waits the whole settle", 4, 4, now.Add(time.Hour), settle, false},
+		{"a newer generation is on its way", 3, 4, 0, now.Add(-time.Minute), 0, true},
+		{"a newer generation is on its way, requirers pending or not", 3, 4, 2, now, 0, true},
+		{"the published generation lags the bags", 4, 3, 1, now, 0, false},
+		{"a settled generation", 4, 4, 0, now.Add(-4 * time.Second), 0, false},
+		{"a fresh generation waits out the rest", 4, 4, 0, now.Add(-2 * time.Second), time.Second, false},
+		{"a requirer still to send its request holds the restart", 4, 4, 1, now.Add(-4 * time.Second), 26 * time.Second, false},
+		{"a requirer that never sends one holds it no longer than hold", 4, 4, 3, now.Add(-31 * time.Second), 0, false},
+		{"a leader clock ahead waits the whole settle", 4, 4, 0, now.Add(time.Hour), settle, false},
+		{"a leader clock ahead with requirers pending waits the whole hold", 4, 4, 1, now.Add(time.Hour), hold, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			wait, stale := TrustSettle(tc.seen, tc.newest, tc.changed, now, settle)
+			wait, stale := TrustSettle(tc.seen, tc.newest, tc.pending, tc.changed, now, settle, hold)
 			if wait != tc.wait || stale != tc.stale {
 				t.Fatalf("got %v %v, want %v %v", wait, stale, tc.wait, tc.stale)
 			}
