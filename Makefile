@@ -10,7 +10,7 @@ CHARM := $(BUILD)/etcd_amd64.charm
 LOCALJUJU := $(BUILD)/localjuju
 export CGO_ENABLED := 0
 
-.PHONY: all charm requirer-charm localjuju demo go-version lint test test-short bench reliability versitygw clean
+.PHONY: all charm requirer-charm localjuju demo go-version lint test test-short bench reliability downgrade-scenario versitygw clean
 
 all: charm requirer-charm localjuju
 
@@ -94,6 +94,11 @@ RELIABILITY_RUNS ?= 5
 reliability:
 	RELIABILITY=full RELIABILITY_RUNS=$(RELIABILITY_RUNS) RELIABILITY_REPORT=$(CURDIR)/docs/reliability.md \
 		$(GO) test -count=1 -timeout 0 -v -run '^TestReliability' ./tests/charm
+
+# The 3.7 -> 3.6 downgrade under recorded traffic (~2-10 minutes). Out of `make test` while a failure seen
+# once in CI (a member that did not serve on 3.6.16 after its restart) is not understood; see issue 17.
+downgrade-scenario:
+	RELIABILITY=full $(GO) test -count=1 -timeout 0 -v -run '^TestGivenAnEtcd37ClusterUnderTrafficWhenTheDowngradeAction' ./tests/charm
 
 clean:
 	-$(LOCALJUJU) destroy 2>/dev/null

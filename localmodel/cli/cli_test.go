@@ -167,6 +167,21 @@ func TestCLIWorkedExample(t *testing.T) {
 	if errOut := c.fails(1, "wait-for-idle", "--timeout", "1m"); !strings.Contains(errOut, `hook failed: "config-changed"`) {
 		t.Errorf("wait-for-idle on an error: %s", errOut)
 	}
+	// wait-for-idle fails at the first unit in error; the other may not have run its hook yet, and would then
+	// run it without the fault once it is cleared, leaving nothing to resolve.
+	deadline := time.Now().Add(time.Minute)
+	for inError := 0; inError < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("app/0 and app/1 not both in error a minute after the failing config: %+v", c.status().Applications["app"].Units)
+		}
+		inError = 0
+		for _, u := range c.status().Applications["app"].Units {
+			if u.WorkloadStatus.Current == "error" {
+				inError++
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	c.ok("config", "app", "fail-hooks=")
 	c.ok("resolve", "app/0")
 	c.ok("resolved", "app/1")
