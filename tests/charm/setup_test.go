@@ -136,13 +136,16 @@ func logWorkloadErrors(t *testing.T, m *client.Model) {
 		}
 		var errs []string
 		for _, line := range strings.Split(string(data), "\n") {
+			// etcd's own error lines; a Go runtime panic or fatal error, which is plain text; and the local
+			// model's start and exit records, which show a member that keeps restarting.
 			if strings.Contains(line, `"level":"error"`) || strings.Contains(line, `"level":"fatal"`) ||
-				strings.Contains(line, `"level":"panic"`) {
+				strings.Contains(line, `"level":"panic"`) || strings.HasPrefix(line, "panic:") ||
+				strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "-- ") {
 				errs = append(errs, line)
 			}
 		}
 		if len(errs) > 0 {
-			t.Logf("last errors in %s's workload log:\n%s", u.Name, strings.Join(errs[max(0, len(errs)-5):], "\n"))
+			t.Logf("last errors in %s's workload log:\n%s", u.Name, strings.Join(errs[max(0, len(errs)-8):], "\n"))
 		}
 	}
 }
