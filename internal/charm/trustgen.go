@@ -21,9 +21,6 @@ import (
 const (
 	keyTrustGeneration = "client-trust-generation" // app bag: the generation of the bundle the registry makes
 	keyTrustDigest     = "client-trust-digest"     // app bag: the digest of that bundle
-	// keyTrustPending (app bag) counts the client relations the leader last saw without a request yet. Members
-	// read the count from etcd; its change in the bag is what wakes them when it drops without a new bundle.
-	keyTrustPending    = "client-trust-pending"
 	trustGenerationKey = "/etcd-charm/clients/trust-generation"
 	// trustSettle is how long a new bundle must stand before members restart onto it when no client relation
 	// the leader knows is still to send its request: it covers relations made so recently that the leader
@@ -54,16 +51,9 @@ func (p *peerRelation) trustGeneration() int64 {
 func (c *unitContext) advanceTrustGeneration(ctx context.Context, cli *cluster.Client, pending int) error {
 	digest := trustDigest(c.clientTrustBundle())
 	gen := c.peers.trustGeneration()
-	update := map[string]string{}
 	if c.peers.App[keyTrustDigest] != digest {
 		gen++
-		update[keyTrustGeneration], update[keyTrustDigest] = strconv.FormatInt(gen, 10), digest
-	}
-	if p := strconv.Itoa(pending); c.peers.App[keyTrustPending] != p && (pending > 0 || c.peers.App[keyTrustPending] != "") {
-		update[keyTrustPending] = p
-	}
-	if len(update) > 0 {
-		if err := c.peers.setApp(update); err != nil {
+		if err := c.peers.setApp(map[string]string{keyTrustGeneration: strconv.FormatInt(gen, 10), keyTrustDigest: digest}); err != nil {
 			return err
 		}
 	}
@@ -107,8 +97,10 @@ func (c *unitContext) trustSettled() error {
 		return nil //nolint:nilerr // no answer: restart as the bags say
 	}
 	seen := c.peers.trustGeneration()
+	var logged trustGeneration
 	// Each look is bounded and at most trustLook apart, so a pending count that drops lets the member go at
-	// once; trustHold bounds the whole wait, and the last look goes ahead whatever it finds.
+	// once; trustHold bounds the whole wait, and the last look goes ahead whatever it finds. A member waits
+	// here rather than ending its hook, so the pending count needs no databag key to wake it.
 	for range int(trustHold/trustLook) + 2 {
 		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 		published, ok, err := readTrustGeneration(ctx, cli)
@@ -125,8 +117,11 @@ func (c *unitContext) trustSettled() error {
 		if wait == 0 {
 			return nil
 		}
-		goops.LogInfof("client trust generation %d published %s ago with %d client relations still to send a request: waiting for it to settle",
-			published.Generation, time.Since(time.Unix(0, published.Changed)).Round(time.Millisecond), published.Pending)
+		if logged != published { // every log line is a hook tool call: one per change, not one per look
+			goops.LogInfof("client trust generation %d published %s ago with %d client relations still to send a request: waiting for it to settle",
+				published.Generation, time.Since(time.Unix(0, published.Changed)).Round(time.Millisecond), published.Pending)
+			logged = published
+		}
 		select {
 		case <-time.After(min(wait, trustLook)):
 		case <-c.ctx.Done():
