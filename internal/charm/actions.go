@@ -149,7 +149,7 @@ func (c *unitContext) credentialsAction() error {
 	if len(endpoints) == 0 {
 		endpoints = []string{c.clientURL()}
 	}
-	archive, err := credentialsTarball(kp, ca.CertPEM, endpoints)
+	archive, err := credentialsTarball(kp, []byte(c.serverCABundle()), endpoints)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,9 @@ type unitContext struct {
 	network *goops.Network // the peer binding; nil where network-get is unavailable
 	paths   paths
 	ca      pki.KeyPair // the cluster CA, on the leader only
+	// external is what the certificates relation says in this hook (read once, after the certificates).
+	external     externalCert
+	externalWait time.Duration // how long until this unit may serve its external certificate, when it waits
 
 	relations map[string][]string // relation IDs by endpoint, listed once per hook
 	voters    *cluster.Client     // the hook's connection through the voters, once dialed (votersClient)

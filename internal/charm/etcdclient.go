@@ -2,7 +2,9 @@ package charm
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"slices"
@@ -14,7 +16,10 @@ import (
 func (c *unitContext) dial(ctx context.Context, endpoints []string) (*cluster.Client, error) {
 	cert, err1 := os.ReadFile(c.paths.RootClientCert)
 	key, err2 := os.ReadFile(c.paths.RootClientKey)
-	ca, err3 := os.ReadFile(c.paths.CACert)
+	ca, err3 := os.ReadFile(c.paths.ServerCA)
+	if errors.Is(err3, fs.ErrNotExist) {
+		ca, err3 = os.ReadFile(c.paths.CACert) // written by this charm's first hook after a refresh
+	}
 	if err := firstErr(err1, err2, err3); err != nil {
 		return nil, fmt.Errorf("reading the charm's client credentials: %w", err)
 	}

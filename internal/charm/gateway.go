@@ -75,7 +75,7 @@ func (c *unitContext) addGatewayUserAction() error {
 			"password":    password,
 			"prefix":      g.Prefix,
 			"endpoints":   strings.Join(endpoints, ","),
-			"ca":          string(ca.CertPEM),
+			"ca":          c.serverCABundle(),
 			"certificate": string(kp.CertPEM),
 			"key":         string(kp.KeyPEM),
 		})

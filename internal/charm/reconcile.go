@@ -81,6 +81,18 @@ func (c *unitContext) reconcile() error {
 			return err
 		}
 	}
+	if c.external, err = c.readExternalCert(); err != nil {
+		return err
+	}
+	offeredNow := false
+	if c.leader {
+		if offeredNow, err = c.offerServerCAs(c.external); err != nil {
+			return err
+		}
+	}
+	if err := c.installServerCertificate(c.external, offeredNow); err != nil {
+		return err
+	}
 	held, err := c.memberStep()
 	if err != nil {
 		return c.reportProgress(err)
@@ -277,6 +289,13 @@ func (c *unitContext) reportHealth(held error) error {
 	}
 	if held != nil && st == plan.Active {
 		st, msg = plan.Waiting, held.Error()
+	}
+	if st == plan.Active {
+		if blocked, certMsg := c.certificatesStatus(c.external); blocked {
+			return goops.SetUnitStatus(goops.StatusBlocked, certMsg)
+		} else if certMsg != "" {
+			msg += "; " + certMsg
+		}
 	}
 	if c.leader && st == plan.Active {
 		// The bucket's state is the leader's to show, below anything that concerns the cluster itself.

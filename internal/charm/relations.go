@@ -378,7 +378,7 @@ func (c *unitContext) answerClientRequirers(a *clientAnswers, members []cluster.
 			}
 			granted = append(granted, r)
 			responses[r.Key()] = etcdclient.Response{Endpoints: endpoints, URIs: uris, Version: version.Version,
-				Username: g.User, TLSCA: c.peers.App[keyCACert]}
+				Username: g.User, TLSCA: c.serverCABundle()}
 		}
 		if len(granted) == 0 {
 			continue
@@ -511,11 +511,7 @@ func (c *unitContext) issuedCredentials(g clientGrant) (etcd.Credentials, error)
 	if err != nil {
 		return etcd.Credentials{}, fmt.Errorf("reading the client identity of %s: %w", g.RelationID, err)
 	}
-	ca := c.peers.App[keyCACert]
-	if !strings.HasSuffix(ca, "\n") {
-		ca += "\n" // consumers of the classic charm got a CA file ending in a newline
-	}
-	return etcd.Credentials{ClientCert: content["certificate"], ClientKey: content["private-key"], ClientCA: ca}, nil
+	return etcd.Credentials{ClientCert: content["certificate"], ClientKey: content["private-key"], ClientCA: c.serverCABundle()}, nil
 }
 
 // reportClientProblems blocks the leader and the application on refused client requests, naming each

@@ -334,7 +334,8 @@ func (c *unitContext) installCertificates() (bool, error) {
 		path string
 		data string
 	}{
-		{c.paths.CACert, caPEM}, {c.paths.MemberCert, issued.Member}, {c.paths.RootClientCert, issued.Client},
+		{c.paths.CACert, caPEM}, {c.paths.ServerCA, c.serverCABundle()},
+		{c.paths.MemberCert, issued.Member}, {c.paths.RootClientCert, issued.Client},
 	} {
 		if _, err := etcd.WriteFile(f.path, []byte(f.data), 0o644); err != nil {
 			return false, err

@@ -65,6 +65,7 @@ func (c *unitContext) etcdConfig(b bootstrapState) etcd.Config {
 	peerTLS := etcd.TLSFiles{TrustedCAFile: c.paths.CACert, CertFile: c.paths.MemberCert, KeyFile: c.paths.MemberKey}
 	clientTLS := peerTLS
 	clientTLS.TrustedCAFile = c.paths.ClientTrust
+	clientTLS.CertFile, clientTLS.KeyFile = c.paths.ServerPair, c.paths.ServerPair // certificates.go
 	clientTLS = c.gatewayClientTLS(clientTLS)
 	peerTLS.AllowedCNs = c.peerAllowedCNs()
 	return etcd.Config{

@@ -58,6 +58,7 @@ func writeTestPKI(t *testing.T, p Paths, sans ...string) testPKI {
 		mode os.FileMode
 	}{
 		p.CACert:         {ca.CertPEM, ModeCert},
+		p.ServerCA:       {ca.CertPEM, ModeCert},
 		p.MemberCert:     {cert, ModeCert},
 		p.MemberKey:      {key, ModeKey},
 		p.RootClientCert: {root.CertPEM, ModeCert},

@@ -12,11 +12,17 @@ type Paths struct {
 	ConfigFile string // /etc/etcd/etcd.conf.yml
 	DataDir    string // /var/lib/etcd, or <data storage>/etcd
 
-	TLSDir         string // /etc/etcd/tls
-	CACert         string // the cluster CA: trusted by the peer listener, and what clients verify us with
-	ClientTrust    string // the client listener's trust bundle: the cluster CA plus pinned client certificates
-	MemberCert     string // serverAuth+clientAuth, SANs = unit addresses
-	MemberKey      string
+	TLSDir      string // /etc/etcd/tls
+	CACert      string // the cluster CA: what the peer listener trusts
+	ServerCA    string // what clients verify the client listener with: the cluster CA plus any external CA offered
+	ClientTrust string // the client listener's trust bundle: the cluster CA plus pinned client certificates
+	MemberCert  string // serverAuth+clientAuth, SANs = unit addresses
+	MemberKey   string
+	// ServerPair is what the client listener serves, certificate chain and key in one file (etcd's cert-file
+	// and key-file both name it), so a switch between the member certificate and an external CA's is one
+	// rename: never a certificate beside another certificate's key.
+	ServerPair     string
+	ExternalKey    string // the key of this unit's requests to an external CA (tls-certificates v4); it stays here
 	RootClientCert string // CN=root, the charm's own etcd credential
 	RootClientKey  string
 	GatewayCert    string // no CN: what etcd's gRPC gateway presents on its own connection (no user)
@@ -57,9 +63,12 @@ func NewPaths(root, dataStorage string) Paths {
 		DataDir:        dataDir,
 		TLSDir:         tlsDir,
 		CACert:         filepath.Join(tlsDir, "ca.crt"),
+		ServerCA:       filepath.Join(tlsDir, "server-ca.crt"),
 		ClientTrust:    filepath.Join(tlsDir, "client-ca.crt"),
 		MemberCert:     filepath.Join(tlsDir, "member.crt"),
 		MemberKey:      filepath.Join(tlsDir, "member.key"),
+		ServerPair:     filepath.Join(tlsDir, "server.pem"),
+		ExternalKey:    filepath.Join(tlsDir, "external.key"),
 		RootClientCert: filepath.Join(tlsDir, "root.crt"),
 		RootClientKey:  filepath.Join(tlsDir, "root.key"),
 		GatewayCert:    filepath.Join(tlsDir, "gateway.crt"),

@@ -23,7 +23,7 @@ func EtcdctlScript(p Paths, endpoints []string) ([]byte, error) {
 	b.WriteString("#!/bin/sh\n# Written by the etcd charm; local changes are overwritten.\n")
 	env := [][2]string{
 		{"ETCDCTL_ENDPOINTS", strings.Join(endpoints, ",")},
-		{"ETCDCTL_CACERT", p.CACert},
+		{"ETCDCTL_CACERT", p.ServerCA},
 		{"ETCDCTL_CERT", p.RootClientCert},
 		{"ETCDCTL_KEY", p.RootClientKey},
 	}

@@ -35,7 +35,7 @@ func TestEtcdctlScriptRuns(t *testing.T) {
 	want := strings.Join([]string{
 		"args=etcdctl member list -w table",
 		"endpoints=https://127.0.0.1:2379,https://127.0.0.2:2379",
-		"cacert=" + p.CACert,
+		"cacert=" + p.ServerCA,
 		"cert=" + p.RootClientCert,
 		"key=" + p.RootClientKey,
 	}, "\n") + "\n"

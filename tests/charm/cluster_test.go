@@ -32,6 +32,15 @@ func aliveUnits(t *testing.T, m *client.Model) []string {
 	return names
 }
 
+// serverCA is what the charm's own clients verify members with (server-ca.crt: the cluster CA and any
+// external CA offered), or the cluster CA on a unit of an older charm that has no such file.
+func serverCA(tlsDir string, read func(string) []byte) []byte {
+	if data, err := os.ReadFile(filepath.Join(tlsDir, "server-ca.crt")); err == nil {
+		return data
+	}
+	return read("ca.crt")
+}
+
 // adminClient dials every unit with the root client certificate the charm keeps on one unit's disk.
 func adminClient(t *testing.T, m *client.Model) *cluster.Client {
 	t.Helper()
@@ -59,7 +68,7 @@ func adminClient(t *testing.T, m *client.Model) *cluster.Client {
 		return data
 	}
 	cli, err := cluster.Dial(ctx, cluster.Options{Endpoints: endpoints,
-		CertPEM: read("root.crt"), KeyPEM: read("root.key"), CAPEM: read("ca.crt")})
+		CertPEM: read("root.crt"), KeyPEM: read("root.key"), CAPEM: serverCA(tlsDir, read)})
 	if err != nil {
 		t.Fatalf("dialling the cluster: %v", err)
 	}

@@ -61,7 +61,7 @@ func dialUnits(t *testing.T, m *client.Model, pick func(api.UnitInfo) bool) *clu
 		return data
 	}
 	cli, err := cluster.Dial(context.Background(), cluster.Options{Endpoints: endpoints,
-		CertPEM: read("root.crt"), KeyPEM: read("root.key"), CAPEM: read("ca.crt")})
+		CertPEM: read("root.crt"), KeyPEM: read("root.key"), CAPEM: serverCA(tlsDir, read)})
 	if err != nil {
 		t.Fatalf("dialling %v: %v", endpoints, err)
 	}

@@ -147,5 +147,15 @@ func logWorkloadErrors(t *testing.T, m *client.Model) {
 		if len(errs) > 0 {
 			t.Logf("last errors in %s's workload log:\n%s", u.Name, strings.Join(errs[max(0, len(errs)-8):], "\n"))
 		}
+		// The tail as well, whatever its level: a member that starts but never serves (waiting for raft to
+		// publish it, or for a peer) says so only in warnings.
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		tail := lines[max(0, len(lines)-12):]
+		for i, line := range tail {
+			if len(line) > 400 {
+				tail[i] = line[:400] + "…"
+			}
+		}
+		t.Logf("last lines of %s's workload log:\n%s", u.Name, strings.Join(tail, "\n"))
 	}
 }

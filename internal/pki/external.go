@@ -1,0 +1,98 @@
+package pki
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"time"
+)
+
+// ErrInvalidServerCertificate wraps every reason CheckServerCertificate refuses what a CA provider sent, so
+// callers can tell bad provider data from their own failures.
+var ErrInvalidServerCertificate = errors.New("invalid server certificate")
+
+// CheckServerCertificate checks a server certificate an external CA issued for this unit before the unit
+// serves it: caPEM holds one CA certificate; certPEM the leaf (text before the PEM block, as easyrsa writes,
+// is skipped), perhaps followed by intermediates; chainPEM optional intermediates (the leaf and the CA may
+// appear there too). The leaf must belong to keyPEM, chain to the CA at now, allow server authentication
+// and name the host clients dial. It returns what the listener serves: the leaf, then the intermediates.
+func CheckServerCertificate(caPEM, certPEM, chainPEM, keyPEM []byte, host string, now time.Time) ([]byte, error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrInvalidServerCertificate, fmt.Sprintf(format, args...))
+	}
+	cas, err := ParseCertificates(caPEM)
+	if err != nil {
+		return nil, bad("the ca is not a PEM certificate")
+	}
+	ca := cas[0]
+	if !ca.IsCA || !ca.BasicConstraintsValid {
+		return nil, bad("the ca %q is not a CA certificate", ca.Subject.CommonName)
+	}
+	certs, err := ParseCertificates(certPEM)
+	if err != nil {
+		return nil, bad("the certificate is not PEM")
+	}
+	leaf := certs[0]
+	if leaf.IsCA {
+		return nil, bad("the certificate %q is a CA certificate, not a server certificate", leaf.Subject.CommonName)
+	}
+	if ok, err := CertMatchesKey(encodePEM(pemCertificate, leaf.Raw), keyPEM); err != nil || !ok {
+		return nil, bad("the certificate %q is not for this unit's key", leaf.Subject.CommonName)
+	}
+	var intermediates []*x509.Certificate
+	more := certs[1:]
+	if len(bytes.TrimSpace(chainPEM)) > 0 {
+		chain, err := ParseCertificates(chainPEM)
+		if err != nil {
+			return nil, bad("the chain is not PEM")
+		}
+		more = append(more, chain...)
+	}
+	pool := x509.NewCertPool()
+	for _, c := range more {
+		if c.Equal(leaf) || c.Equal(ca) || !c.IsCA || containsCert(intermediates, c) {
+			continue
+		}
+		intermediates = append(intermediates, c)
+		pool.AddCert(c)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+		return nil, bad("the certificate %q does not verify with the provider's ca %q: %v", leaf.Subject.CommonName, ca.Subject.CommonName, err)
+	}
+	if err := leaf.VerifyHostname(host); err != nil {
+		return nil, bad("the certificate %q does not name %s, which clients dial (its names: %v)", leaf.Subject.CommonName, host, SANs(leaf))
+	}
+	served := encodePEM(pemCertificate, leaf.Raw)
+	for _, c := range intermediates {
+		served = append(served, encodePEM(pemCertificate, c.Raw)...)
+	}
+	return served, nil
+}
+
+func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
+	for _, x := range certs {
+		if x.Equal(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// IssuedBy reports whether certPEM's first certificate chains directly to the CA in caPEM (its signature
+// checks out against the CA's key).
+func IssuedBy(certPEM, caPEM []byte) bool {
+	cert, err := ParseCertificate(certPEM)
+	if err != nil {
+		return false
+	}
+	ca, err := ParseCertificate(caPEM)
+	if err != nil {
+		return false
+	}
+	return cert.CheckSignatureFrom(ca) == nil
+}
