@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,6 +90,15 @@ func (c *unitContext) readExternalCert() (externalCert, error) {
 	if !ok {
 		return e, nil
 	}
+	if iss.Format == tlscertificates.Classic && c.classicRenewalDue(id, iss.Certificate) {
+		// Ask again, differently: the next hook reads the provider's new certificate.
+		if err := c.bumpClassicRenewal(id, iss.Certificate); err != nil {
+			return e, err
+		}
+		if _, err := c.requestExternalCert(id); err != nil {
+			return e, err
+		}
+	}
 	e.Answered = true
 	key := []byte(iss.Key)
 	if iss.Format == tlscertificates.V4 {
@@ -117,7 +128,11 @@ func (c *unitContext) requestExternalCert(relationID string) (string, error) {
 		}
 		csr = string(raw)
 	}
-	bag, err := tlscertificates.Request{Unit: c.unit, CommonName: c.address, SANs: sans, CSR: csr}.UnitBag()
+	classicSANs := sans
+	if gen := c.classicRenewal(relationID); gen > 0 {
+		classicSANs = append(slices.Clone(sans), classicRenewalSAN(gen))
+	}
+	bag, err := tlscertificates.Request{Unit: c.unit, CommonName: c.address, SANs: classicSANs, CSR: csr}.UnitBag()
 	if err != nil {
 		return "", err
 	}
@@ -145,6 +160,45 @@ func (c *unitContext) externalRenewalDue(csr string) bool {
 		return false
 	}
 	return c.needsRenewal(string(served))
+}
+
+// Classic providers (easyrsa, the classic vault charm) never renew, and issue again only when a unit's
+// common name or set of SANs changes (their shared interface library compares the sorted SANs). So at two
+// thirds of the served certificate's life the unit asks again with one more SAN, renewal-N.etcd.invalid: a
+// name under the reserved .invalid domain (RFC 2606), which resolves nowhere and so lends the certificate
+// to nothing. N counts the renewals on this relation, in the unit's state.
+func classicRenewalSAN(gen int) string { return fmt.Sprintf("renewal-%d.etcd.invalid", gen) }
+
+func (c *unitContext) classicRenewal(relationID string) int {
+	gen, _ := strconv.Atoi(getState("certificates-renewal " + relationID))
+	return gen
+}
+
+// bumpClassicRenewal asks once per certificate: the state also names the certificate the request replaces,
+// so the hooks until the provider answers do not ask again.
+func (c *unitContext) bumpClassicRenewal(relationID, answeredPEM string) error {
+	gen := c.classicRenewal(relationID) + 1
+	goops.LogInfof("asking the classic CA provider for a new certificate before this one expires (request %d)", gen)
+	if err := setState("certificates-renewal "+relationID, strconv.Itoa(gen)); err != nil {
+		return err
+	}
+	fp, _ := pki.Fingerprint([]byte(answeredPEM))
+	return setState("certificates-renewal-of "+relationID, fp)
+}
+
+// classicRenewalDue reports whether the client listener serves exactly the provider's current certificate,
+// it is past two thirds of its life, and no request has been sent to replace it yet.
+func (c *unitContext) classicRenewalDue(relationID, answeredPEM string) bool {
+	served, err := os.ReadFile(c.paths.ServerPair)
+	if err != nil {
+		return false
+	}
+	cur, err1 := pki.ParseCertificate(served)
+	ans, err2 := pki.ParseCertificate([]byte(answeredPEM))
+	if err1 != nil || err2 != nil || !cur.Equal(ans) || !c.needsRenewal(string(served)) {
+		return false
+	}
+	return getState("certificates-renewal-of "+relationID) != pki.FingerprintOf(ans)
 }
 
 // offeredServerCAs reads the leader's list of external CAs offered to clients.
@@ -294,6 +348,6 @@ func (c *unitContext) certificatesStatus(ext externalCert) (blocked bool, msg st
 	if err != nil {
 		return false, ""
 	}
-	return false, fmt.Sprintf("warning: the external certificate expires %s and the CA provider has not renewed it (easyrsa and the classic vault never do: run vault's reissue-certificates action, or relate a v4 provider)",
+	return false, fmt.Sprintf("warning: the external certificate expires %s and the CA provider has not answered the request for a new one (classic vault: run its reissue-certificates action)",
 		cert.NotAfter.UTC().Format(time.RFC3339))
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -258,11 +259,13 @@ func TestGivenAClusterUnderTrafficWhenAClassicCAIsRelatedAndRemovedThenClientLis
 		report.Stats.Acknowledged, report.Stats.LongestWriteGap.Round(time.Millisecond))
 }
 
-// Given a three-member cluster and a v4 provider (self-signed-certificates' shape) issuing short-lived
-// certificates, when etcd:certificates is related to it, then every client listener serves a certificate
-// for the key the unit made (it never left the unit), each unit renews it with a new CSR before it expires,
-// and removing the relation brings the cluster CA's certificates back.
-func TestGivenAV4ProviderWhenRelatedThenUnitsServeCertificatesForTheirOwnKeysAndRenewThem(t *testing.T) {
+// Given a three-member cluster and a provider issuing short-lived certificates, when etcd:certificates is
+// related to its v4 endpoint (self-signed-certificates' shape), then every client listener serves a
+// certificate for the key the unit made (it never left the unit) and each unit renews it with a new CSR
+// before it expires; when it is related to its classic endpoint instead (easyrsa's shape, which never
+// renews), each unit asks again with a changed request and serves the new certificate; and removing the
+// relation brings the cluster CA's certificates back.
+func TestGivenShortLivedExternalCertificatesWhenRelatedThenUnitsRenewThemFromV4AndClassicProviders(t *testing.T) {
 	buildCAProvider(t)
 	m := newModel(t)
 	ctx := context.Background()
@@ -315,6 +318,34 @@ func TestGivenAV4ProviderWhenRelatedThenUnitsServeCertificatesForTheirOwnKeysAnd
 	}
 
 	if err := m.RemoveRelation(ctx, "etcd:certificates", "self-signed:certificates"); err != nil {
+		t.Fatal(err)
+	}
+	everyUnitServes(t, m, clusterCA, "the cluster CA's certificate")
+
+	// Classic: the provider makes the key and never renews on its own.
+	integrate(t, m, "etcd:certificates", "self-signed:client")
+	everyUnitServes(t, m, externalCA, "the classic provider's certificate")
+	for _, u := range units {
+		cert, err := presentedCertificate(unitInfo(t, m, u).Address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first[u] = cert.SerialNumber.String()
+	}
+	waitFor(t, 4*time.Minute, "every unit serving a certificate the classic provider issued again", func() bool {
+		for _, u := range units {
+			cert, err := presentedCertificate(unitInfo(t, m, u).Address)
+			if err != nil || cert.SerialNumber.String() == first[u] || !slices.Contains(cert.DNSNames, "renewal-1.etcd.invalid") ||
+				!pki.IssuedBy(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), externalCA) {
+				return false
+			}
+		}
+		return true
+	})
+	if out, err := etcdctlWithCA(t, m, externalCA, "endpoint", "health"); err != nil {
+		t.Fatalf("etcdctl after the classic renewal: %v\n%s", err, out)
+	}
+	if err := m.RemoveRelation(ctx, "etcd:certificates", "self-signed:client"); err != nil {
 		t.Fatal(err)
 	}
 	everyUnitServes(t, m, clusterCA, "the cluster CA's certificate")
