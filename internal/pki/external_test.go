@@ -1,7 +1,12 @@
 package pki
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
+	"math/big"
 	"strings"
 	"testing"
 	"time"
@@ -69,4 +74,70 @@ func TestGivenAnExternalServerCertificateWhenCheckedThenOnlyAGoodOneIsServed(t *
 			t.Errorf("%s: %v, want a refusal naming %q", name, err, c.want)
 		}
 	}
+}
+
+// Given a provider whose CA signs through an intermediate (vault's shape: the leaf, then the chain), when
+// the unit checks the answer, then the intermediate is found in the chain or after the leaf, is served
+// after the leaf, and without it the leaf does not verify.
+func TestGivenAnIntermediateCAWhenTheAnswerIsCheckedThenTheChainIsServed(t *testing.T) {
+	root, rootKey := selfSignedCA(t, "root CA", -1)
+	inter, interKey := signedCA(t, "intermediate CA", root, rootKey)
+	interPair := KeyPair{CertPEM: encodePEM(pemCertificate, inter.Raw), KeyPEM: interKey}
+	leaf, key := issuedFor(t, interPair, "10.1.2.3")
+	rootPEM := encodePEM(pemCertificate, root.Raw)
+	now := time.Now()
+
+	for name, c := range map[string]struct{ cert, chain []byte }{
+		"chain key":       {leaf, append(append([]byte{}, leaf...), interPair.CertPEM...)},
+		"after the leaf":  {append(append([]byte{}, leaf...), interPair.CertPEM...), nil},
+		"chain with root": {leaf, append(append([]byte{}, interPair.CertPEM...), rootPEM...)},
+	} {
+		served, err := CheckServerCertificate(rootPEM, c.cert, c.chain, key, "10.1.2.3", now)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		certs, err := ParseCertificates(served)
+		if err != nil || len(certs) != 2 || !certs[1].Equal(inter) {
+			t.Fatalf("%s: served %d certificates, want the leaf then the intermediate", name, len(certs))
+		}
+	}
+	if _, err := CheckServerCertificate(rootPEM, leaf, nil, key, "10.1.2.3", now); !errors.Is(err, ErrInvalidServerCertificate) {
+		t.Fatalf("a leaf without its intermediate: %v", err)
+	}
+}
+
+func selfSignedCA(t *testing.T, cn string, maxPath int) (*x509.Certificate, crypto.Signer) {
+	t.Helper()
+	key, _, err := newKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := caTemplate(cn, maxPath)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key
+}
+
+func signedCA(t *testing.T, cn string, parent *x509.Certificate, parentKey crypto.Signer) (*x509.Certificate, []byte) {
+	t.Helper()
+	key, keyPEM, err := newKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, caTemplate(cn, 0), parent, key.Public(), parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, keyPEM
+}
+
+func caTemplate(cn string, maxPath int) *x509.Certificate {
+	return &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(48 * time.Hour),
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true, MaxPathLen: maxPath,
+		MaxPathLenZero: maxPath == 0}
 }
