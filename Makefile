@@ -10,7 +10,7 @@ CHARM := $(BUILD)/etcd_amd64.charm
 LOCALJUJU := $(BUILD)/localjuju
 export CGO_ENABLED := 0
 
-.PHONY: all charm requirer-charm localjuju demo go-version lint test test-short bench reliability downgrade-scenario versitygw clean
+.PHONY: all charm requirer-charm localjuju demo demo-bundle go-version lint test test-short bench reliability downgrade-scenario versitygw clean
 
 all: charm requirer-charm localjuju
 
@@ -40,6 +40,21 @@ $(REQUIRER_CHARM): $(BUILD)/etcd-requirer-dispatch $(LOCALJUJU) examples/etcd-re
 	$(LOCALJUJU) pack --charmcraft examples/etcd-requirer/charmcraft.yaml --dispatch $(BUILD)/etcd-requirer-dispatch -o $@
 
 requirer-charm: $(REQUIRER_CHARM)
+
+# The easyrsa- and self-signed-shaped test CA (tests/charms/ca-provider), for the bundle demo.
+CA_PROVIDER_CHARM := $(BUILD)/ca-provider_amd64.charm
+
+$(BUILD)/ca-provider-dispatch: $(shell find tests/charms/ca-provider interfaces internal/pki -name '*.go' 2>/dev/null) go.mod go.sum
+	@mkdir -p $(BUILD)
+	$(GO) build -trimpath -ldflags='-s -w' -o $@ ./tests/charms/ca-provider
+
+$(CA_PROVIDER_CHARM): $(BUILD)/ca-provider-dispatch $(LOCALJUJU) tests/charms/ca-provider/charmcraft.yaml
+	$(LOCALJUJU) pack --charmcraft tests/charms/ca-provider/charmcraft.yaml --dispatch $(BUILD)/ca-provider-dispatch -o $@
+
+# Charmed Kubernetes' etcd part (examples/bundles/charmed-kubernetes-etcd.yaml) on the local model, in one
+# command: etcd x3 with easyrsa's certificates, and a db consumer.
+demo-bundle: $(CHARM) $(REQUIRER_CHARM) $(CA_PROVIDER_CHARM) $(LOCALJUJU)
+	./scripts/demo-bundle.sh
 
 # A real 3-unit etcd cluster on the local model, then how to talk to it.
 demo: $(CHARM) $(REQUIRER_CHARM) $(LOCALJUJU)

@@ -27,8 +27,9 @@ const (
 
 // V4 keys.
 const (
-	KeyCSRs         = "certificate_signing_requests" // requirer unit (or app) bag
-	KeyCertificates = "certificates"                 // provider app bag
+	KeyCSRs          = "certificate_signing_requests" // requirer unit (or app) bag
+	KeyCertificates  = "certificates"                 // provider app bag
+	KeyRequestErrors = "request_errors"               // provider app bag (charmlibs 1.3.0 and later): CSRs it refuses, and why
 )
 
 // maxBagValue bounds what is parsed from a provider's bag: a certificate chain is a few KiB, so a value of
@@ -155,7 +156,57 @@ func answerClassic(unit string, bags []map[string]string) (Issued, bool, error) 
 	return iss, true, nil
 }
 
+// requestError is one element of the provider's request_errors list.
+type requestError struct {
+	CSR   string `json:"certificate_signing_request"`
+	Error struct {
+		Code    int    `json:"code"`
+		Name    string `json:"name"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// refusal is the provider's stated reason for refusing csrPEM, or "".
+func refusal(csrPEM string, app map[string]string) string {
+	raw := app[KeyRequestErrors]
+	if strings.TrimSpace(raw) == "" || len(raw) > maxBagValue {
+		return ""
+	}
+	var errs []requestError
+	if json.Unmarshal([]byte(raw), &errs) != nil {
+		return ""
+	}
+	want := pemDER(csrPEM)
+	for _, e := range errs {
+		if want != nil && bytes.Equal(pemDER(e.CSR), want) {
+			msg := fmt.Sprintf("the provider refused this unit's request (%d %s)", e.Error.Code, e.Error.Name)
+			if m := strings.TrimSpace(e.Error.Message); m != "" {
+				msg += ": " + bounded(m, 200)
+			}
+			return msg
+		}
+	}
+	return ""
+}
+
+// bounded cuts a provider's text for a status line.
+func bounded(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
 func answerV4(csrPEM string, app map[string]string) (Issued, bool, error) {
+	if why := refusal(csrPEM, app); why != "" {
+		return Issued{}, false, ProviderProblem{Reason: why}
+	}
 	raw := app[KeyCertificates]
 	if strings.TrimSpace(raw) == "" {
 		return Issued{}, false, nil

@@ -64,8 +64,8 @@ func TestGivenAClassicAnswerOnTwoProviderUnitsWhenReadThenTheFirstNonEmptyValueW
 	}
 }
 
-// Given a v4 provider's list with a revoked entry and one for this unit's CSR in other whitespace, when the
-// requirer reads it, then it takes the live entry and joins the chain.
+// Given a v4 provider's list with a revoked entry and one for this unit's CSR in other whitespace (and a
+// refusal of another unit's CSR), when the requirer reads it, then it takes the live entry and joins the chain.
 func TestGivenAV4AnswerWhenReadThenTheEntryForThisCSRIsTaken(t *testing.T) {
 	csr := testCSR(t)
 	list, err := V4Certificates([]V4Entry{
@@ -76,7 +76,8 @@ func TestGivenAV4AnswerWhenReadThenTheEntryForThisCSRIsTaken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	iss, ok, err := Answer("etcd/0", csr+"\n\n", nil, map[string]string{KeyCertificates: list})
+	others := `[{"certificate_signing_request":` + jsonString(testCSR(t)) + `,"error":{"code":201,"name":"server_error"}}]`
+	iss, ok, err := Answer("etcd/0", csr+"\n\n", nil, map[string]string{KeyCertificates: list, KeyRequestErrors: others})
 	if err != nil || !ok || iss.Format != V4 || iss.Certificate != "LEAF" || iss.CA != "CA1" || iss.Chain != "LEAF\nCA1" {
 		t.Fatalf("issued %+v ok=%v err=%v", iss, ok, err)
 	}
@@ -95,6 +96,9 @@ func TestGivenBrokenProviderDataWhenReadThenTheProblemIsNamed(t *testing.T) {
 		"not json":         {app: map[string]string{KeyCertificates: "{"}, want: "not a JSON list"},
 		"huge":             {units: []map[string]string{{KeyCA: strings.Repeat("A", maxBagValue+1), "etcd_0.server.cert": "C", "etcd_0.server.key": "K"}}, want: "bytes"},
 		"entry without ca": {app: map[string]string{KeyCertificates: `[{"certificate":"C","certificate_signing_request":` + jsonString(csr) + `}]`}, want: "lacks"},
+		"refused": {app: map[string]string{KeyRequestErrors: `[{"certificate_signing_request":` + jsonString(csr) +
+			`,"error":{"code":101,"name":"ip_not_allowed","message":"IP SANs are not\nallowed"}}]`},
+			want: "refused this unit's request (101 ip_not_allowed): IP SANs are not allowed"},
 	} {
 		_, ok, err := Answer("etcd/0", csr, c.units, c.app)
 		var p ProviderProblem

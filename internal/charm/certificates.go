@@ -224,6 +224,9 @@ func (c *unitContext) serverCABundle() string {
 // offerServerCAs is the leader's: the provider's CA is offered from now, and a CA no longer current stays
 // offered while a unit still serves a certificate it signed.
 func (c *unitContext) offerServerCAs(ext externalCert) (changed bool, err error) {
+	if !ext.Related && c.peers.App[keyServerCAs] == "" {
+		return false, nil // the usual case: nothing offered and nothing to offer (no peer bags to read)
+	}
 	units, err := c.peers.Units()
 	if err != nil {
 		return false, err
@@ -236,12 +239,16 @@ func (c *unitContext) offerServerCAs(ext externalCert) (changed bool, err error)
 	if !changed {
 		return false, nil
 	}
-	raw, err := json.Marshal(offered)
-	if err != nil {
-		return false, err
+	value := "" // none offered: the key goes, and hooks without the relation read no peer bags for it
+	if len(offered) > 0 {
+		raw, err := json.Marshal(offered)
+		if err != nil {
+			return false, err
+		}
+		value = string(raw)
 	}
 	goops.LogInfof("offering clients %d external CA(s) beside the cluster CA", len(offered))
-	return true, c.peers.setApp(map[string]string{keyServerCAs: string(raw)})
+	return true, c.peers.setApp(map[string]string{keyServerCAs: value})
 }
 
 // installServerCertificate writes what the client listener serves (etcd reads it at each handshake): the
