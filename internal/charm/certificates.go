@@ -90,9 +90,9 @@ func (c *unitContext) readExternalCert() (externalCert, error) {
 	if !ok {
 		return e, nil
 	}
-	if iss.Format == tlscertificates.Classic && c.classicRenewalDue(id, iss.Certificate) {
-		// Ask again, differently: the next hook reads the provider's new certificate.
-		if err := c.bumpClassicRenewal(id, iss.Certificate); err != nil {
+	if served, due := c.renewalDue(id); due && iss.Format == tlscertificates.Classic && sameCertificate(served, iss.Certificate) {
+		// Ask again, differently: a later hook reads the provider's new certificate.
+		if err := c.bumpClassicRenewal(id, served); err != nil {
 			return e, err
 		}
 		if _, err := c.requestExternalCert(id); err != nil {
@@ -121,12 +121,21 @@ func (c *unitContext) requestExternalCert(relationID string) (string, error) {
 	sans := c.memberSANs()
 	stateKey := "certificates-csr " + relationID
 	csr := getState(stateKey)
-	if !csrCovers(csr, key, c.address, sans) || c.externalRenewalDue(csr) {
+	// v4 renewal: a provider issues for a new CSR only (the same CSR again is a no-op to every provider), so
+	// renewing is a new CSR from the same key; the old certificate is served until the new one is answered.
+	served, due := c.renewalDue(relationID)
+	renew := due && csr != "" && certAnswersCSR(served, csr)
+	if !csrCovers(csr, key, c.address, sans) || renew {
 		raw, err := pki.NewCSR(key, c.address, sans)
 		if err != nil {
 			return "", fmt.Errorf("creating the certificates request: %w", err)
 		}
 		csr = string(raw)
+		if renew {
+			if err := c.markRenewalAsked(relationID, served); err != nil {
+				return "", err
+			}
+		}
 	}
 	classicSANs := sans
 	if gen := c.classicRenewal(relationID); gen > 0 {
@@ -150,16 +159,37 @@ func (c *unitContext) requestExternalCert(relationID string) (string, error) {
 	return csr, nil
 }
 
-// externalRenewalDue reports whether the client listener serves the external certificate that answered csr
-// and two thirds of its lifetime have passed. A v4 provider issues for a new CSR only (the same CSR again is
-// a no-op to every provider), so renewal is a new CSR from the same key; the old certificate is served until
-// the new one is answered and checked.
-func (c *unitContext) externalRenewalDue(csr string) bool {
-	served, err := os.ReadFile(c.paths.ServerPair)
-	if err != nil || csr == "" || !certAnswersCSR(string(served), csr) {
-		return false
+// renewalDue reports whether the certificate the client listener serves is past two thirds of its life
+// and no new certificate has been asked for in its place yet, and returns it. Asking once per served
+// certificate matters: the request that replaces it looks, to every check on the served certificate, just
+// like the one it answered (same key, CN and SANs for v4), so without the mark each hook until the provider
+// answers would ask again, and the answer would never match the newest request.
+func (c *unitContext) renewalDue(relationID string) (served string, due bool) {
+	raw, err := os.ReadFile(c.paths.ServerPair)
+	if err != nil || !c.needsRenewal(string(raw)) {
+		return "", false
 	}
-	return c.needsRenewal(string(served))
+	fp, err := pki.Fingerprint(raw)
+	if err != nil || getState("certificates-renewal-of "+relationID) == fp {
+		return "", false
+	}
+	return string(raw), true
+}
+
+// markRenewalAsked records that a new certificate has been asked for in place of served.
+func (c *unitContext) markRenewalAsked(relationID, served string) error {
+	fp, err := pki.Fingerprint([]byte(served))
+	if err != nil {
+		return err
+	}
+	return setState("certificates-renewal-of "+relationID, fp)
+}
+
+// sameCertificate reports whether two PEM texts hold the same first certificate.
+func sameCertificate(a, b string) bool {
+	ca, err1 := pki.ParseCertificate([]byte(a))
+	cb, err2 := pki.ParseCertificate([]byte(b))
+	return err1 == nil && err2 == nil && ca.Equal(cb)
 }
 
 // Classic providers (easyrsa, the classic vault charm) never renew, and issue again only when a unit's
@@ -174,31 +204,14 @@ func (c *unitContext) classicRenewal(relationID string) int {
 	return gen
 }
 
-// bumpClassicRenewal asks once per certificate: the state also names the certificate the request replaces,
-// so the hooks until the provider answers do not ask again.
-func (c *unitContext) bumpClassicRenewal(relationID, answeredPEM string) error {
+// bumpClassicRenewal asks the classic provider again, once per served certificate (renewalDue).
+func (c *unitContext) bumpClassicRenewal(relationID, served string) error {
 	gen := c.classicRenewal(relationID) + 1
 	goops.LogInfof("asking the classic CA provider for a new certificate before this one expires (request %d)", gen)
 	if err := setState("certificates-renewal "+relationID, strconv.Itoa(gen)); err != nil {
 		return err
 	}
-	fp, _ := pki.Fingerprint([]byte(answeredPEM))
-	return setState("certificates-renewal-of "+relationID, fp)
-}
-
-// classicRenewalDue reports whether the client listener serves exactly the provider's current certificate,
-// it is past two thirds of its life, and no request has been sent to replace it yet.
-func (c *unitContext) classicRenewalDue(relationID, answeredPEM string) bool {
-	served, err := os.ReadFile(c.paths.ServerPair)
-	if err != nil {
-		return false
-	}
-	cur, err1 := pki.ParseCertificate(served)
-	ans, err2 := pki.ParseCertificate([]byte(answeredPEM))
-	if err1 != nil || err2 != nil || !cur.Equal(ans) || !c.needsRenewal(string(served)) {
-		return false
-	}
-	return getState("certificates-renewal-of "+relationID) != pki.FingerprintOf(ans)
+	return c.markRenewalAsked(relationID, served)
 }
 
 // offeredServerCAs reads the leader's list of external CAs offered to clients.

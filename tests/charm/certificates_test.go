@@ -115,6 +115,34 @@ func clientEndpoints(t *testing.T, m *client.Model) []string {
 	return eps
 }
 
+// waitRenewed waits until every unit (first: unit → serial it served before) presents another certificate
+// from externalCA that also passes extra, and fails if any unit presents the cluster CA's certificate on the
+// way: a renewal must take the place of the certificate before it expires, not after the unit fell back.
+func waitRenewed(t *testing.T, m *client.Model, first map[string]string, externalCA, clusterCA []byte, what string, extra func(*x509.Certificate) bool) {
+	t.Helper()
+	var fellBack []string
+	waitFor(t, 4*time.Minute, what, func() bool {
+		done := true
+		for u, serial := range first {
+			cert, err := presentedCertificate(unitInfo(t, m, u).Address)
+			if err != nil {
+				return false
+			}
+			certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})
+			if pki.IssuedBy(certPEM, clusterCA) && !slices.Contains(fellBack, u) {
+				fellBack = append(fellBack, u)
+			}
+			if cert.SerialNumber.String() == serial || !pki.IssuedBy(certPEM, externalCA) || (extra != nil && !extra(cert)) {
+				done = false
+			}
+		}
+		return done
+	})
+	if len(fellBack) > 0 {
+		t.Errorf("%v served the cluster CA's certificate before the renewed one: the renewal came only after the old certificate expired", fellBack)
+	}
+}
+
 // Given a three-member cluster under recorded traffic and an easyrsa-shaped CA, when etcd:certificates is
 // related to it, then clients are offered its CA first and every client listener moves to its certificate
 // with no restart, Debian's etcdctl verifies every member with the external CA alone, the peer listeners
@@ -303,16 +331,7 @@ func TestGivenShortLivedExternalCertificatesWhenRelatedThenUnitsRenewThemFromV4A
 	}
 
 	// Renewal: at two thirds of the 150 s lifetime each unit sends a new CSR and serves the new certificate.
-	waitFor(t, 4*time.Minute, "every unit serving a renewed certificate", func() bool {
-		for _, u := range units {
-			cert, err := presentedCertificate(unitInfo(t, m, u).Address)
-			if err != nil || cert.SerialNumber.String() == first[u] ||
-				!pki.IssuedBy(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), externalCA) {
-				return false
-			}
-		}
-		return true
-	})
+	waitRenewed(t, m, first, externalCA, clusterCA, "every unit serving a renewed certificate", nil)
 	if out, err := etcdctlWithCA(t, m, externalCA, "endpoint", "health"); err != nil {
 		t.Fatalf("etcdctl after the renewal: %v\n%s", err, out)
 	}
@@ -332,16 +351,8 @@ func TestGivenShortLivedExternalCertificatesWhenRelatedThenUnitsRenewThemFromV4A
 		}
 		first[u] = cert.SerialNumber.String()
 	}
-	waitFor(t, 4*time.Minute, "every unit serving a certificate the classic provider issued again", func() bool {
-		for _, u := range units {
-			cert, err := presentedCertificate(unitInfo(t, m, u).Address)
-			if err != nil || cert.SerialNumber.String() == first[u] || !slices.Contains(cert.DNSNames, "renewal-1.etcd.invalid") ||
-				!pki.IssuedBy(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), externalCA) {
-				return false
-			}
-		}
-		return true
-	})
+	waitRenewed(t, m, first, externalCA, clusterCA, "every unit serving a certificate the classic provider issued again",
+		func(cert *x509.Certificate) bool { return slices.Contains(cert.DNSNames, "renewal-1.etcd.invalid") })
 	if out, err := etcdctlWithCA(t, m, externalCA, "endpoint", "health"); err != nil {
 		t.Fatalf("etcdctl after the classic renewal: %v\n%s", err, out)
 	}
