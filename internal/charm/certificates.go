@@ -33,6 +33,7 @@ const (
 
 // externalCert is what the certificates relation says now for this unit.
 type externalCert struct {
+	Source   string // what the status names: the certificates relation, or config ca_certificate
 	Related  bool
 	Answered bool   // the provider has answered this unit's request
 	CA       string // the provider's CA, PEM
@@ -56,12 +57,15 @@ func (e externalCert) offered() plan.OfferedCA {
 // does not chain to the CA sent with it, does not name the unit's address or has expired is an Err, and the
 // unit goes on serving what it serves.
 func (c *unitContext) readExternalCert() (externalCert, error) {
+	if strings.TrimSpace(c.cfg.CACertificate) != "" {
+		return c.readOperatorCACert() // never beside the relation (a config problem)
+	}
 	ids, err := c.optionalRelationIDs(certificatesEndpoint)
 	if err != nil || len(ids) == 0 {
 		return externalCert{}, err
 	}
 	id := ids[0]
-	e := externalCert{Related: true}
+	e := externalCert{Related: true, Source: "certificates relation"}
 	csr, err := c.requestExternalCert(id)
 	if err != nil {
 		return e, err
@@ -346,17 +350,23 @@ func (c *unitContext) publishServingCA(offered []plan.OfferedCA) error {
 	return c.peers.setUnit(map[string]string{keyServingCA: digest})
 }
 
-// certificatesStatus is what the unit says about the relation: "" when there is nothing to say.
+// certificatesStatus is what the unit says about the relation or config ca_certificate: "" when there is
+// nothing to say.
 func (c *unitContext) certificatesStatus(ext externalCert) (blocked bool, msg string) {
+	operator := ext.Source == operatorCASource
 	switch {
 	case !ext.Related:
 		return false, ""
+	case operator && ext.Err != nil:
+		return true, fmt.Sprintf("%s: %v; set another CA or reset ca_certificate (the client listener serves its current certificate meanwhile)", ext.Source, ext.Err)
+	case operator && !ext.Answered:
+		return false, ext.Source + ": waiting for the leader to keep the CA's key in a secret"
 	case ext.Err != nil:
 		return true, fmt.Sprintf("certificates relation: %v; fix the CA provider's answer or remove the relation (the client listener serves its current certificate meanwhile)", ext.Err)
 	case !ext.Answered:
 		return false, "certificates relation: waiting for the CA provider to sign this unit's request"
 	case c.externalWait > 0:
-		return false, fmt.Sprintf("certificates relation: serving the external certificate once clients have had its CA for %s (%s left)", plan.OfferHold, c.externalWait.Round(time.Second))
+		return false, fmt.Sprintf("%s: serving the external certificate once clients have had its CA for %s (%s left)", ext.Source, plan.OfferHold, c.externalWait.Round(time.Second))
 	}
 	// A served external certificate past two thirds of its life that no new CSR renews (a classic provider
 	// makes the key and never renews; a v4 one that has not answered the new CSR): say so while it still works.
@@ -367,6 +377,11 @@ func (c *unitContext) certificatesStatus(ext externalCert) (blocked bool, msg st
 	cert, err := pki.ParseCertificate(served)
 	if err != nil {
 		return false, ""
+	}
+	if operator {
+		// The unit signs again at two thirds of the life; what is left to warn of is a CA that ends first.
+		return false, fmt.Sprintf("warning: the client listener's certificate expires %s with the operator's CA (config ca_certificate); set a CA that lives longer",
+			cert.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return false, fmt.Sprintf("warning: the external certificate expires %s and the CA provider has not answered the request for a new one (classic vault: run its reissue-certificates action)",
 		cert.NotAfter.UTC().Format(time.RFC3339))

@@ -36,6 +36,8 @@ type Config struct {
 	NagiosServicegroups     string `json:"nagios_servicegroups"`
 	DefragPolicy            string `json:"defrag_policy"`
 	ReplacementPolicy       string `json:"replacement_policy"`
+	CACertificate           string `json:"ca_certificate"`
+	CAKey                   string `json:"ca_key"` // read by the leader into a secret; never logged or written to disk
 	periodicConfig                 // snapshot_interval, snapshot_retention: read with the rest, in one config-get
 	backupConfig                   // backup_retention, backup_retention_days (S3)
 }

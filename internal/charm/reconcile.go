@@ -58,8 +58,18 @@ func (c *unitContext) reconcile() error {
 		}
 	}
 	problems := append(c.cfg.Validate(c.bootstrappedPeerPort()), c.periodicConfigProblems()...)
+	related, err := c.optionalRelationIDs(certificatesEndpoint)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, c.cfg.operatorCAProblems(c.peers.App[keyOperatorCADigest], len(related) > 0, c.now)...)
 	if len(problems) > 0 {
 		return c.reportConfigProblems(problems)
+	}
+	if c.leader {
+		if err := c.storeOperatorCA(); err != nil {
+			return err
+		}
 	}
 	if err := c.publishIdentity(); err != nil {
 		return err

@@ -23,6 +23,7 @@ type Paths struct {
 	// rename: never a certificate beside another certificate's key.
 	ServerPair     string
 	ExternalKey    string // the key of this unit's requests to an external CA (tls-certificates v4); it stays here
+	OperatorCert   string // the client listener's certificate signed with the operator's CA (config ca_certificate)
 	RootClientCert string // CN=root, the charm's own etcd credential
 	RootClientKey  string
 	GatewayCert    string // no CN: what etcd's gRPC gateway presents on its own connection (no user)
@@ -69,6 +70,7 @@ func NewPaths(root, dataStorage string) Paths {
 		MemberKey:      filepath.Join(tlsDir, "member.key"),
 		ServerPair:     filepath.Join(tlsDir, "server.pem"),
 		ExternalKey:    filepath.Join(tlsDir, "external.key"),
+		OperatorCert:   filepath.Join(tlsDir, "operator.crt"),
 		RootClientCert: filepath.Join(tlsDir, "root.crt"),
 		RootClientKey:  filepath.Join(tlsDir, "root.key"),
 		GatewayCert:    filepath.Join(tlsDir, "gateway.crt"),

@@ -83,10 +83,11 @@ func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
 	return false
 }
 
-// IssuedBy reports whether certPEM's first certificate chains directly to the CA in caPEM (its signature
-// checks out against the CA's key).
+// IssuedBy reports whether certPEM's first certificate was signed by the CA in caPEM, directly or through
+// the intermediates that follow it in certPEM (a served file: the leaf, then its chain, as vault's
+// intermediate under an operator's root gives). Only signatures are checked, not validity dates.
 func IssuedBy(certPEM, caPEM []byte) bool {
-	cert, err := ParseCertificate(certPEM)
+	certs, err := ParseCertificates(certPEM)
 	if err != nil {
 		return false
 	}
@@ -94,5 +95,24 @@ func IssuedBy(certPEM, caPEM []byte) bool {
 	if err != nil {
 		return false
 	}
-	return cert.CheckSignatureFrom(ca) == nil
+	// Walk up from the leaf, each step to an intermediate that signed the one below; bounded by the
+	// number of intermediates, so a chain that loops ends.
+	cert := certs[0]
+	for range certs {
+		if cert.CheckSignatureFrom(ca) == nil {
+			return true
+		}
+		var parent *x509.Certificate
+		for _, c := range certs[1:] {
+			if c.IsCA && !c.Equal(cert) && cert.CheckSignatureFrom(c) == nil {
+				parent = c
+				break
+			}
+		}
+		if parent == nil {
+			return false
+		}
+		cert = parent
+	}
+	return false
 }

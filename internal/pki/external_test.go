@@ -85,6 +85,10 @@ func TestGivenAnIntermediateCAWhenTheAnswerIsCheckedThenTheChainIsServed(t *test
 	interPair := KeyPair{CertPEM: encodePEM(pemCertificate, inter.Raw), KeyPEM: interKey}
 	leaf, key := issuedFor(t, interPair, "10.1.2.3")
 	rootPEM := encodePEM(pemCertificate, root.Raw)
+	other, err := NewCA("other CA", 48*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
 
 	for name, c := range map[string]struct{ cert, chain []byte }{
@@ -99,6 +103,14 @@ func TestGivenAnIntermediateCAWhenTheAnswerIsCheckedThenTheChainIsServed(t *test
 		certs, err := ParseCertificates(served)
 		if err != nil || len(certs) != 2 || !certs[1].Equal(inter) {
 			t.Fatalf("%s: served %d certificates, want the leaf then the intermediate", name, len(certs))
+		}
+		// What the unit serves is known to come from the root (so the leader keeps offering the root while
+		// it is served), and still verifies with the root alone.
+		if !IssuedBy(served, rootPEM) || IssuedBy(leaf, rootPEM) || IssuedBy(served, other.CertPEM) {
+			t.Fatalf("%s: IssuedBy does not follow the served chain to the root", name)
+		}
+		if err := Verify(rootPEM, served, x509.ExtKeyUsageServerAuth, now); err != nil {
+			t.Fatalf("%s: the served chain does not verify with the root: %v", name, err)
 		}
 	}
 	if _, err := CheckServerCertificate(rootPEM, leaf, nil, key, "10.1.2.3", now); !errors.Is(err, ErrInvalidServerCertificate) {

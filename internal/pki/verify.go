@@ -11,26 +11,33 @@ import (
 	"time"
 )
 
-// Verify checks that certPEM chains to a CA in caPEM (one CA or a bundle,
-// as during CA rotation), is valid at now, and allows usage. Hostnames are
-// not checked here; TLS does that per connection.
+// Verify checks that certPEM's first certificate chains to a CA in caPEM
+// (one CA or a bundle, as during CA rotation), through any intermediates
+// that follow it in certPEM, is valid at now, and allows usage. Hostnames
+// are not checked here; TLS does that per connection.
 func Verify(caPEM, certPEM []byte, usage x509.ExtKeyUsage, now time.Time) error {
 	cas, err := ParseCertificates(caPEM)
 	if err != nil {
 		return fmt.Errorf("verifying certificate: %w", err)
 	}
-	cert, err := ParseCertificate(certPEM)
+	certs, err := ParseCertificates(certPEM)
 	if err != nil {
 		return fmt.Errorf("verifying certificate: %w", err)
 	}
+	cert := certs[0]
 	roots := x509.NewCertPool()
 	for _, ca := range cas {
 		roots.AddCert(ca)
 	}
+	intermediates := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
 	_, err = cert.Verify(x509.VerifyOptions{
-		Roots:       roots,
-		CurrentTime: now,
-		KeyUsages:   []x509.ExtKeyUsage{usage},
+		Roots:         roots,
+		Intermediates: intermediates,
+		CurrentTime:   now,
+		KeyUsages:     []x509.ExtKeyUsage{usage},
 	})
 	if err != nil {
 		return fmt.Errorf("verifying certificate %q: %w", cert.Subject.CommonName, err)
