@@ -41,7 +41,7 @@ $(REQUIRER_CHARM): $(BUILD)/etcd-requirer-dispatch $(LOCALJUJU) examples/etcd-re
 
 requirer-charm: $(REQUIRER_CHARM)
 
-# The easyrsa- and self-signed-shaped test CA (tests/charms/ca-provider), for the bundle demo.
+# The easyrsa-, vault- and self-signed-shaped test CA (tests/charms/ca-provider), for the bundle demo.
 CA_PROVIDER_CHARM := $(BUILD)/ca-provider_amd64.charm
 
 $(BUILD)/ca-provider-dispatch: $(shell find tests/charms/ca-provider interfaces internal/pki -name '*.go' 2>/dev/null) go.mod go.sum
@@ -52,9 +52,12 @@ $(CA_PROVIDER_CHARM): $(BUILD)/ca-provider-dispatch $(LOCALJUJU) tests/charms/ca
 	$(LOCALJUJU) pack --charmcraft tests/charms/ca-provider/charmcraft.yaml --dispatch $(BUILD)/ca-provider-dispatch -o $@
 
 # Charmed Kubernetes' etcd part (examples/bundles/charmed-kubernetes-etcd.yaml) on the local model, in one
-# command: etcd x3 with easyrsa's certificates, and a db consumer.
+# command: etcd x3 with easyrsa's certificates, and a db consumer that compacts as kube-apiserver does.
+# OVERLAY=examples/bundles/vault-pki-overlay.yaml puts the vault-shaped CA in easyrsa's place. Needs Debian's
+# etcdctl (etcd-client) and jq.
+OVERLAY ?=
 demo-bundle: $(CHARM) $(REQUIRER_CHARM) $(CA_PROVIDER_CHARM) $(LOCALJUJU)
-	./scripts/demo-bundle.sh
+	./scripts/demo-bundle.sh $(OVERLAY)
 
 # A real 3-unit etcd cluster on the local model, then how to talk to it.
 demo: $(CHARM) $(REQUIRER_CHARM) $(LOCALJUJU)

@@ -1,16 +1,7 @@
 #!/usr/bin/env bash
 # Bring up a 3-unit etcd cluster on the local model, relate the example requirer charm to it over
 # etcd_client, and show how to talk to the cluster.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-LJ=./build/localjuju
-export LOCALJUJU_MODEL_DIR="${LOCALJUJU_MODEL_DIR:-$PWD/.localjuju}"
-
-if $LJ status >/dev/null 2>&1; then
-  echo "A local model is already running in $LOCALJUJU_MODEL_DIR; destroying it first."
-  $LJ destroy
-fi
-$LJ bootstrap
+source "$(dirname "$0")/demo-preamble.sh"
 $LJ deploy ./build/etcd_amd64.charm etcd -n 3
 # The example requirer asks for the prefix /demo/ with its own client certificate.
 $LJ deploy ./build/etcd-requirer_amd64.charm app --config prefix=/demo/

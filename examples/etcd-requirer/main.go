@@ -1,6 +1,7 @@
 // Command etcd-requirer is an example charm that consumes the etcd charm through the Go interface
 // libraries in interfaces/. Read it top to bottom: main dispatches, reconcile is what every hook does,
-// sources.go reads each interface, identity.go makes the client certificate, actions.go talks to etcd.
+// sources.go reads each interface, identity.go makes the client certificate, actions.go talks to etcd, and
+// compact.go compacts etcd's history as kube-apiserver does.
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/etcd-charm/etcd/interfaces/etcdclient"
 	"github.com/gruyaume/goops"
@@ -32,15 +34,18 @@ func dispatch() error {
 		return getAction()
 	case "renew-certificate":
 		return renewAction()
+	case "compact":
+		return compactAction()
 	}
 	return goops.FailActionf("unknown action %q", env.ActionName)
 }
 
 // config is the charm's configuration, validated.
 type config struct {
-	Prefix        string
-	ClientVersion string
-	CommonName    string
+	Prefix             string
+	ClientVersion      string
+	CommonName         string
+	CompactionInterval time.Duration // 0: off
 }
 
 // errBadConfig marks problems the operator fixes with juju config; the charm blocks instead of failing.
@@ -51,6 +56,7 @@ func readConfig() (config, error) {
 		Prefix        string `json:"prefix"`
 		ClientVersion string `json:"client-version"`
 		CommonName    string `json:"common-name"`
+		Compaction    string `json:"compaction-interval"`
 	}
 	if err := goops.GetConfig(&raw); err != nil {
 		return config{}, fmt.Errorf("reading config: %w", err)
@@ -67,10 +73,27 @@ func readConfig() (config, error) {
 		// v0 cannot even send an empty prefix: Juju drops empty values.
 		problems = append(problems, "prefix is empty; set a key prefix such as /my-app/")
 	}
+	var err error
+	if cfg.CompactionInterval, err = parseCompactionInterval(raw.Compaction); err != nil {
+		problems = append(problems, err.Error())
+	}
 	if len(problems) > 0 {
 		return cfg, fmt.Errorf("%w: %s", errBadConfig, strings.Join(problems, "; "))
 	}
 	return cfg, nil
+}
+
+// parseCompactionInterval reads compaction-interval: empty is off (0), otherwise at least a minute, since
+// rounds run at update-status (every 5 minutes by default) and a shorter interval could not be kept.
+func parseCompactionInterval(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Minute {
+		return 0, fmt.Errorf("compaction-interval %q must be a Go duration of at least 1m, or empty for off", s)
+	}
+	return d, nil
 }
 
 func appName() string {
@@ -110,7 +133,10 @@ func reconcile() error {
 			return err
 		}
 	}
-	return apply(leader, cfg, id)
+	if err := apply(leader, cfg, id); err != nil {
+		return err
+	}
+	return periodicCompaction(leader, cfg.CompactionInterval)
 }
 
 // apply hands our identity to whoever needs it, saves what each endpoint gave us, and sets the status.

@@ -41,7 +41,6 @@ func CheckServerCertificate(caPEM, certPEM, chainPEM, keyPEM []byte, host string
 	if ok, err := CertMatchesKey(encodePEM(pemCertificate, leaf.Raw), keyPEM); err != nil || !ok {
 		return nil, bad("the certificate %q is not for this unit's key", leaf.Subject.CommonName)
 	}
-	var intermediates []*x509.Certificate
 	more := certs[1:]
 	if len(bytes.TrimSpace(chainPEM)) > 0 {
 		chain, err := ParseCertificates(chainPEM)
@@ -52,35 +51,29 @@ func CheckServerCertificate(caPEM, certPEM, chainPEM, keyPEM []byte, host string
 	}
 	pool := x509.NewCertPool()
 	for _, c := range more {
-		if c.Equal(leaf) || c.Equal(ca) || !c.IsCA || containsCert(intermediates, c) {
+		if c.Equal(leaf) || c.Equal(ca) || !c.IsCA {
 			continue
 		}
-		intermediates = append(intermediates, c)
-		pool.AddCert(c)
+		pool.AddCert(c) // a certificate already in the pool is not added twice
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
-	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: now,
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}); err != nil {
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: pool, CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	if err != nil {
 		return nil, bad("the certificate %q does not verify with the provider's ca %q: %v", leaf.Subject.CommonName, ca.Subject.CommonName, err)
 	}
 	if err := leaf.VerifyHostname(host); err != nil {
 		return nil, bad("the certificate %q does not name %s, which clients dial (its names: %v)", leaf.Subject.CommonName, host, SANs(leaf))
 	}
+	// Serve the leaf and the intermediates of the path that verified, not whatever else the provider sent
+	// (a stale chain would otherwise go out in every handshake).
 	served := encodePEM(pemCertificate, leaf.Raw)
-	for _, c := range intermediates {
+	path := chains[0]
+	for _, c := range path[1 : len(path)-1] {
 		served = append(served, encodePEM(pemCertificate, c.Raw)...)
 	}
 	return served, nil
-}
-
-func containsCert(certs []*x509.Certificate, c *x509.Certificate) bool {
-	for _, x := range certs {
-		if x.Equal(c) {
-			return true
-		}
-	}
-	return false
 }
 
 // IssuedBy reports whether certPEM's first certificate was signed by the CA in caPEM, directly or through

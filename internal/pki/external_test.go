@@ -92,6 +92,8 @@ func TestGivenAnIntermediateCAWhenTheAnswerIsCheckedThenTheChainIsServed(t *test
 	now := time.Now()
 
 	for name, c := range map[string]struct{ cert, chain []byte }{
+		// A CA the leaf does not chain through (a provider's stale chain) is not served.
+		"stale chain":     {leaf, append(append([]byte{}, other.CertPEM...), interPair.CertPEM...)},
 		"chain key":       {leaf, append(append([]byte{}, leaf...), interPair.CertPEM...)},
 		"after the leaf":  {append(append([]byte{}, leaf...), interPair.CertPEM...), nil},
 		"chain with root": {leaf, append(append([]byte{}, interPair.CertPEM...), rootPEM...)},
