@@ -192,29 +192,6 @@ func TestGivenAClusterUnderTrafficWhenTheOperatorSetsAndResetsTheirOwnCAThenClie
 	if err := m.SetConfig(ctx, "etcd", nil, "ca_certificate"); err != nil {
 		t.Fatal(err)
 	}
-	everyUnitServes(t, m, clusterCA, "the cluster CA's certificate")
-	waitFor(t, 2*time.Minute, "the operator's root no longer offered", func() bool {
-		for _, u := range aliveUnits(t, m) {
-			if len(serverCAs(t, m, u)) != 1 {
-				return false
-			}
-		}
-		return true
-	})
-	if out, err := etcdctlWithCA(t, m, clusterCA, "endpoint", "health"); err != nil {
-		t.Fatalf("etcdctl with the cluster CA after the reset: %v\n%s", err, out)
-	}
-	waitAppsActive(t, m, 3*time.Minute, "etcd")
-
-	report := stopAndCheck(t, m, rec, reliabilitySettings{}, "operator-ca")
-	if len(report.Violations) > 0 || report.Stats.Acknowledged == 0 {
-		t.Errorf("history: %d acknowledged, violations %q", report.Stats.Acknowledged, report.Violations)
-	}
-	for u, n := range restarts.finish() {
-		if n > 0 {
-			t.Errorf("%s's etcd restarted %d times for the switch; certificates are read at each handshake", u, n)
-		}
-	}
-	t.Logf("switch to the operator's CA and back: %d operations acknowledged, longest write gap %s",
-		report.Stats.Acknowledged, report.Stats.LongestWriteGap.Round(time.Millisecond))
+	backOnTheClusterCA(t, m, clusterCA)
+	switchedWithoutLossOrRestart(t, m, rec, restarts, "operator-ca", "the operator's CA")
 }
