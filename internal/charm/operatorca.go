@@ -105,13 +105,8 @@ func (c Config) operatorCAProblems(storedDigest string, related bool, now time.T
 // hook dies anywhere: the secret is found again by its label, and the secret to remove is named in the
 // app bag until it is gone.
 func (c *unitContext) storeOperatorCA() error {
-	if old := c.peers.App[keyOperatorCAOld]; old != "" {
-		if err := goops.RemoveSecret(old); err != nil {
-			goops.LogWarningf("removing the replaced operator CA secret %s: %v", old, err) // gone already, or removed next hook
-		}
-		if err := c.peers.setApp(map[string]string{keyOperatorCAOld: ""}); err != nil {
-			return err
-		}
+	if err := c.removeOldOperatorCASecret(); err != nil {
+		return err
 	}
 	current := c.peers.App[keyOperatorCASecret]
 	if strings.TrimSpace(c.cfg.CACertificate) == "" {
@@ -150,15 +145,28 @@ func (c *unitContext) storeOperatorCA() error {
 
 // retireOperatorCASecret records the new secret (or none) and removes the one it replaces.
 func (c *unitContext) retireOperatorCASecret(old, id, digest string) error {
+	if old == id {
+		old = ""
+	}
 	if err := c.peers.setApp(map[string]string{keyOperatorCASecret: id, keyOperatorCADigest: digest, keyOperatorCAOld: old}); err != nil {
 		return err
 	}
+	return c.removeOldOperatorCASecret()
+}
+
+// removeOldOperatorCASecret removes the secret the app bag names as replaced, and forgets it once it is gone:
+// removed now, or by an earlier hook that died before it could say so. A removal that fails while the
+// secret is still there is tried again by the next leader hook.
+func (c *unitContext) removeOldOperatorCASecret() error {
+	old := c.peers.App[keyOperatorCAOld]
 	if old == "" {
 		return nil
 	}
 	if err := goops.RemoveSecret(old); err != nil {
-		goops.LogWarningf("removing the operator CA secret %s: %v (tried again next hook)", old, err)
-		return nil
+		if _, still := goops.GetSecretInfoByID(old); still == nil {
+			goops.LogWarningf("removing the replaced operator CA secret %s: %v (tried again next hook)", old, err)
+			return nil
+		}
 	}
 	return c.peers.setApp(map[string]string{keyOperatorCAOld: ""})
 }
@@ -175,20 +183,21 @@ func (c *unitContext) readOperatorCACert() (externalCert, error) {
 	if c.peers.App[keyOperatorCADigest] != ca.Digest || c.peers.App[keyOperatorCASecret] == "" {
 		return e, nil // the leader has not stored the key yet: not answered
 	}
-	content, err := goops.GetSecretByID(c.peers.App[keyOperatorCASecret], false, false)
-	if err != nil {
-		return e, fmt.Errorf("reading the operator's CA secret: %w", err)
-	}
-	if !sameCertificate(content["certificate"], string(ca.Signer)) {
-		return e, nil // a secret of another CA: the leader has not caught up with the config yet
-	}
-	signer := pki.KeyPair{CertPEM: ca.Signer, KeyPEM: []byte(content["private-key"])}
 	key, err := c.ensureKey(c.paths.ExternalKey)
 	if err != nil {
 		return e, err
 	}
 	leaf, _ := os.ReadFile(c.paths.OperatorCert)
 	if !c.operatorLeafFits(leaf, key, ca) {
+		// The CA's key is read only to sign, so hooks with a fitting certificate make no secret-get.
+		content, err := goops.GetSecretByID(c.peers.App[keyOperatorCASecret], false, false)
+		if err != nil {
+			return e, fmt.Errorf("reading the operator's CA secret: %w", err)
+		}
+		if !sameCertificate(content["certificate"], string(ca.Signer)) {
+			return e, nil // a secret of another CA: the leader has not caught up with the config yet
+		}
+		signer := pki.KeyPair{CertPEM: ca.Signer, KeyPEM: []byte(content["private-key"])}
 		csr, err := pki.NewCSR(key, c.address, c.memberSANs())
 		if err != nil {
 			return e, fmt.Errorf("creating the request to the operator's CA: %w", err)
