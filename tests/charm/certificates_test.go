@@ -48,14 +48,23 @@ func buildCAProvider(t *testing.T) {
 	}
 }
 
-// presentedCertificate is the certificate a unit's client listener presents, whoever signed it.
-func presentedCertificate(addr string) (*x509.Certificate, error) {
+// presented is what a unit's client listener presents, the leaf first, whoever signed it.
+func presented(addr string) ([]*x509.Certificate, error) {
 	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr+":2379", &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // we only read what is presented
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	return conn.ConnectionState().PeerCertificates[0], nil
+	return conn.ConnectionState().PeerCertificates, nil
+}
+
+// presentedCertificate is the certificate a unit's client listener presents.
+func presentedCertificate(addr string) (*x509.Certificate, error) {
+	certs, err := presented(addr)
+	if err != nil {
+		return nil, err
+	}
+	return certs[0], nil
 }
 
 // serverCAs reads the CAs a unit offers clients (server-ca.crt): the cluster CA first, then external ones.
@@ -78,13 +87,12 @@ func serverCAs(t *testing.T, m *client.Model, unit string) [][]byte {
 
 // presentedChain is everything a unit's client listener presents, the leaf first, in PEM.
 func presentedChain(addr string) ([]byte, error) {
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 3 * time.Second}, "tcp", addr+":2379", &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // we only read what is presented
+	certs, err := presented(addr)
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Close()
 	var out []byte
-	for _, c := range conn.ConnectionState().PeerCertificates {
+	for _, c := range certs {
 		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
 	return out, nil

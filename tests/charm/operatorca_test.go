@@ -75,6 +75,22 @@ func everyEtcdUnitBlocked(t *testing.T, m *client.Model, what string, phrases ..
 	})
 }
 
+// operatorCASecrets counts the model's secrets holding an operator's CA (their label names it).
+func operatorCASecrets(t *testing.T, m *client.Model) int {
+	t.Helper()
+	secrets, err := m.Secrets(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range secrets {
+		if strings.HasPrefix(s.Label, "etcd-operator-ca-") {
+			n++
+		}
+	}
+	return n
+}
+
 // filesContaining lists the files under dir whose content contains needle.
 func filesContaining(t *testing.T, dir string, needle []byte) []string {
 	t.Helper()
@@ -188,10 +204,16 @@ func TestGivenAClusterUnderTrafficWhenTheOperatorSetsAndResetsTheirOwnCAThenClie
 		}
 	}
 
-	// When ca_certificate is reset, every listener is back on the cluster CA and the root is no longer offered.
+	if n := operatorCASecrets(t, m); n != 1 {
+		t.Errorf("%d secrets hold the operator's CA key while it is set, want 1", n)
+	}
+
+	// When ca_certificate is reset, every listener is back on the cluster CA, the root is no longer offered,
+	// and the secret with the key is removed.
 	if err := m.SetConfig(ctx, "etcd", nil, "ca_certificate"); err != nil {
 		t.Fatal(err)
 	}
 	backOnTheClusterCA(t, m, clusterCA)
+	waitFor(t, time.Minute, "the operator's CA secret removed", func() bool { return operatorCASecrets(t, m) == 0 })
 	switchedWithoutLossOrRestart(t, m, rec, restarts, "operator-ca", "the operator's CA")
 }
